@@ -38,8 +38,11 @@ type Target struct {
 type HostKeyPolicy int
 
 const (
-	// HostKeyStrict refuses unknown keys (the default).
-	HostKeyStrict HostKeyPolicy = iota
+	// HostKeyDefault follows ssh_config's StrictHostKeyChecking for the
+	// host, and HostKeyStrict where it says nothing.
+	HostKeyDefault HostKeyPolicy = iota
+	// HostKeyStrict refuses unknown keys.
+	HostKeyStrict
 	// HostKeyAcceptNew records unknown keys in the user's known_hosts and
 	// trusts them (trust on first use).
 	HostKeyAcceptNew
@@ -57,7 +60,7 @@ type Prompter interface {
 // Config sets up a [Pool]. The zero value is valid: every field documents its
 // default.
 type Config struct {
-	// HostKeyPolicy applies to unknown host keys; default HostKeyStrict.
+	// HostKeyPolicy applies to unknown host keys; default HostKeyDefault.
 	HostKeyPolicy HostKeyPolicy
 	// KnownHostsFiles are read in addition to ~/.ssh/known_hosts and
 	// /etc/ssh/ssh_known_hosts (--known-hosts, DROVER_KNOWN_HOSTS).

@@ -108,3 +108,5 @@ var (
 	// given, a wrong password, or a missing sudo rule). Not retried.
 	ErrBecome = errors.New("become failed")
 )
+
+func asExitError(err error, target **ExitError) bool { return errors.As(err, target) }

@@ -1,0 +1,26 @@
+package tasks
+
+import (
+	"maps"
+	"slices"
+)
+
+// modules maps each short module name to its implementation. A read-only
+// table: modules are stateless.
+var modules = map[string]Module{
+	"command": commandModule{},
+	"shell":   commandModule{shell: true},
+	"raw":     rawModule{},
+	"ping":    pingModule{},
+	"copy":    copyModule{},
+}
+
+// Lookup finds a module by its short name or its ansible.builtin. or
+// ansible.legacy. name.
+func Lookup(name string) (Module, bool) {
+	m, ok := modules[moduleName(name)]
+	return m, ok
+}
+
+// Names lists the short names of all modules, sorted.
+func Names() []string { return slices.Sorted(maps.Keys(modules)) }

@@ -189,6 +189,7 @@ func (c copyArgs) apply(ctx context.Context, env *Env, dest string, st fileState
 		delete(r.Data, "group")
 	}
 	if sameContent && !attrsDiffer {
+		r.Data["path"] = dest
 		return r, nil
 	}
 	r.Changed = true

@@ -1,0 +1,126 @@
+package playbook
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/drover/drover/connection"
+	"github.com/drover/drover/inventory"
+	"github.com/drover/drover/tasks"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sync/errgroup"
+)
+
+// Runner runs work on hosts through a connection pool.
+type Runner struct {
+	// Pool reaches the hosts; the caller closes it.
+	Pool *connection.Pool
+	// Reporter receives every result.
+	Reporter Reporter
+	// Forks caps how many hosts are worked on at once; default 50.
+	Forks int
+	// Conn holds the command line's connection settings.
+	Conn ConnOptions
+	// Log receives diagnostics; nil discards them.
+	Log logrus.FieldLogger
+}
+
+// AdHoc is one module run on a set of hosts, as `drover exec` does.
+type AdHoc struct {
+	Hosts  []*inventory.Host
+	Module string
+	Args   tasks.Args
+	Check  bool
+	Diff   bool
+}
+
+// RunAdHoc runs the module on every host, forks at a time; one host's
+// failure never stops the others. It returns the counts per host, and
+// ctx's error when the run was cancelled.
+func (r *Runner) RunAdHoc(ctx context.Context, job AdHoc) (Stats, error) {
+	mod, ok := tasks.Lookup(job.Module)
+	if !ok {
+		return Stats{}, &UnknownModuleError{Name: job.Module}
+	}
+	forks := r.Forks
+	if forks <= 0 {
+		forks = 50
+	}
+	events := make(chan Event)
+	var g errgroup.Group // not WithContext: a failing host must not cancel the others
+	g.SetLimit(forks)
+	go func() {
+		for _, h := range job.Hosts {
+			if ctx.Err() != nil {
+				break
+			}
+			g.Go(func() error {
+				events <- r.runOne(ctx, h, mod, job)
+				return nil
+			})
+		}
+		_ = g.Wait()
+		close(events)
+	}()
+	var stats Stats
+	for e := range events {
+		stats.add(e)
+		if ctx.Err() == nil {
+			r.Reporter.Report(e)
+		}
+	}
+	return stats, ctx.Err()
+}
+
+func (r *Runner) runOne(ctx context.Context, h *inventory.Host, mod tasks.Module, job AdHoc) Event {
+	start := time.Now()
+	e := Event{Host: h.Name, Task: job.Module, Module: job.Module}
+	res, status := r.execute(ctx, h, mod, job)
+	e.Result, e.Status, e.Duration = res, status, time.Since(start)
+	return e
+}
+
+func (r *Runner) execute(ctx context.Context, h *inventory.Host, mod tasks.Module, job AdHoc) (*tasks.Result, Status) {
+	t, become, err := target(h, r.Conn)
+	if err != nil {
+		return &tasks.Result{Failed: true, Msg: err.Error()}, StatusFailed
+	}
+	conn, err := r.Pool.Conn(ctx, t)
+	if err != nil {
+		return unreachable(err), StatusUnreachable
+	}
+	env := &tasks.Env{Host: h.Name, Conn: conn, Become: become, Check: job.Check, Diff: job.Diff, Log: r.Log}
+	res, err := mod.Run(ctx, env, job.Args)
+	switch {
+	case err == nil:
+	case errors.Is(err, connection.ErrUnreachable):
+		return unreachable(err), StatusUnreachable
+	default:
+		return &tasks.Result{Failed: true, Msg: err.Error()}, StatusFailed
+	}
+	switch {
+	case res.Failed:
+		return res, StatusFailed
+	case res.Skipped:
+		return res, StatusSkipped
+	case res.Changed:
+		return res, StatusChanged
+	}
+	return res, StatusOK
+}
+
+func unreachable(err error) *tasks.Result {
+	return &tasks.Result{Msg: "Failed to connect to the host via ssh: " + err.Error()}
+}
+
+// UnknownModuleError reports a module name drover does not know.
+type UnknownModuleError struct{ Name string }
+
+func (e *UnknownModuleError) Error() string {
+	msg := "unknown module " + e.Name
+	if s := tasks.Suggest(e.Name, tasks.Names()); s != "" {
+		msg += "; did you mean " + s + "?"
+	}
+	return msg
+}

@@ -105,6 +105,10 @@ func runExec(ctx context.Context, o *execOptions, g *globalOptions, pattern stri
 	if err != nil {
 		return &usageError{err}
 	}
+	if len(o.inventories) == 0 {
+		// The pattern is the host list: select its hosts by name, without ports.
+		pattern = hostNames(pattern)
+	}
 	hosts, err := inv.Match(pattern)
 	if errors.Is(err, inventory.ErrNoHosts) {
 		fmt.Fprintln(g.stderr, "[WARNING]: No hosts matched, nothing to do")
@@ -173,8 +177,8 @@ func (o *execOptions) inventory(pattern string) (*inventory.Inventory, error) {
 			return nil, fmt.Errorf("pattern %q needs an inventory; inventory files are not supported yet, so list hosts like 'web1,web2,'", pattern)
 		}
 		var names []string
-		for _, n := range strings.FieldsFunc(pattern, func(r rune) bool { return r == ',' || r == ':' }) {
-			if n != "localhost" && n != "all" { // localhost stays the implicit local host
+		for _, n := range strings.Split(pattern, ",") {
+			if n = strings.TrimSpace(n); n != "" && n != "localhost" && n != "all" { // localhost stays the implicit local host
 				names = append(names, n)
 			}
 		}
@@ -191,6 +195,19 @@ func (o *execOptions) inventory(pattern string) (*inventory.Inventory, error) {
 		all = append(all, s)
 	}
 	return inventory.ParseHostList(strings.Join(all, ","))
+}
+
+// hostNames turns a host list into a pattern of its host names.
+func hostNames(list string) string {
+	inv, err := inventory.ParseHostList(strings.Trim(list, ",") + ",")
+	if err != nil {
+		return list
+	}
+	var names []string
+	for _, h := range inv.Hosts() {
+		names = append(names, h.Name)
+	}
+	return strings.Join(names, ",")
 }
 
 // credentials asks for the passwords requested with -k and -K.

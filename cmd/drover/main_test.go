@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drover/drover/connection/sshtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(sshtest.Main(m)) }
+
+// drover runs the command in-process and returns exit code and output.
+func drover(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// isolate gives the test its own HOME, so no ~/.ssh of the machine leaks in.
+func isolate(t *testing.T) string {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("SSH_AUTH_SOCK", "")
+	t.Setenv("DROVER_KNOWN_HOSTS", "")
+	return home
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	code, out, _ := drover(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "drover ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+	code, out, _ = drover(t, "exec", "--help")
+	if code != 0 || !strings.Contains(out, "4    some host unreachable") || !strings.Contains(out, "--become-method") {
+		t.Errorf("exec --help: %d %q", code, out)
+	}
+	code, out, _ = drover(t, "completion", "bash")
+	if code != 0 || !strings.Contains(out, "drover") {
+		t.Errorf("completion bash: %d", code)
+	}
+}
+
+func TestExecLocal(t *testing.T) {
+	isolate(t)
+	dest := filepath.Join(t.TempDir(), "hi")
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{"ping", []string{"exec", "localhost", "-m", "ping"}, 0, "localhost | SUCCESS => {\n    \"changed\": false,\n    \"ping\": \"pong\"\n}\n"},
+		{"command", []string{"exec", "localhost", "-a", "echo 'a  b'"}, 0, "localhost | CHANGED | rc=0 >>\na  b\n"},
+		{"shell one line", []string{"exec", "localhost", "-m", "shell", "-a", "echo a; echo b", "-o"}, 0, "localhost | CHANGED | rc=0 | (stdout) a\\nb\n"},
+		{"raw", []string{"exec", "localhost", "-m", "raw", "-a", "echo raw"}, 0, "localhost | CHANGED | rc=0 >>\nraw\n\n"},
+		{"copy", []string{"exec", "localhost", "-m", "copy", "-a", `content="hi\n" dest=` + dest + " mode=0644"}, 0, "localhost | CHANGED => {"},
+		{"copy again", []string{"exec", "localhost", "-m", "copy", "-a", `content="hi\n" dest=` + dest + " mode=0644"}, 0, "localhost | SUCCESS => {"},
+		{"failed command", []string{"exec", "localhost", "-m", "shell", "-a", "exit 3"}, 2, "localhost | FAILED | rc=3 >>\nnon-zero return code\n"},
+		{"list hosts", []string{"exec", "localhost", "--list-hosts"}, 0, "  hosts (1):\n    localhost\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := drover(t, tt.args...)
+			if code != tt.wantCode || !strings.HasPrefix(out, tt.wantOut) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, stdout starting %q", code, out, errOut, tt.wantCode, tt.wantOut)
+			}
+		})
+	}
+	if data, err := os.ReadFile(dest); err != nil || string(data) != "hi\n" {
+		t.Errorf("copy wrote %q, %v", data, err)
+	}
+}
+
+func TestExecBadInput(t *testing.T) {
+	isolate(t)
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+		wantOut  string
+	}{
+		{"unknown module", []string{"exec", "localhost", "-m", "cpy"}, 1, "ERROR! unknown module cpy; did you mean copy?", ""},
+		{"unbalanced quote", []string{"exec", "localhost", "-m", "copy", "-a", `content="x dest=/tmp/x`}, 1, "unclosed \" quote", ""},
+		{"no command", []string{"exec", "localhost"}, 1, "no argument passed to command module", ""},
+		{"bad flag", []string{"exec", "localhost", "--nope"}, 1, "unknown flag: --nope", ""},
+		{"bad policy", []string{"exec", "localhost", "-a", "true", "--host-key-checking", "maybe"}, 1, "use strict, accept-new or off", ""},
+		{"missing ssh config", []string{"exec", "web1,", "-a", "true", "--ssh-config", "/nonexistent/config"}, 1, "/nonexistent/config", ""},
+		{"unknown argument", []string{"exec", "localhost", "-m", "copy", "-a", "content=x dest=/tmp/x mod=0644"}, 2, "", "did you mean mode?"},
+		{"unknown host", []string{"exec", "nohost.invalid,", "-a", "true"}, 4, "", "nohost.invalid | UNREACHABLE! =>"},
+		{"no hosts", []string{"exec", "-i", "web1,", "db1", "-a", "true"}, 0, "No hosts matched", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := drover(t, tt.args...)
+			if code != tt.wantCode || !strings.Contains(errOut, tt.wantErr) || !strings.Contains(out, tt.wantOut) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d with %q / %q", code, out, errOut, tt.wantCode, tt.wantErr, tt.wantOut)
+			}
+			if strings.Contains(errOut, "goroutine ") || strings.Count(strings.TrimSpace(errOut), "\n") > 1 {
+				t.Errorf("stderr is not one clear line: %q", errOut)
+			}
+		})
+	}
+}
+
+func TestExecSSH(t *testing.T) {
+	home := isolate(t)
+	a, b := sshtest.Start(t, sshtest.Options{}), sshtest.Start(t, sshtest.Options{})
+	users := sshtest.TestUsers(t)
+	key, _ := sshtest.ClientKey(t)
+	known := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(known, []byte(a.KnownHostsLine()+"\n"+b.KnownHostsLine()+"\n"), 0o600)
+	hosts := fmt.Sprintf("%s,%s,", a.Addr, b.Addr)
+	base := []string{"exec", hosts, "-u", users.Login, "--private-key", key, "--known-hosts", known}
+
+	code, out, errOut := drover(t, append(base, "-m", "command", "-a", "echo $SSH_CONNECTION")...)
+	if code != 0 || strings.Count(out, "| CHANGED | rc=0 >>") != 2 || !strings.Contains(out, "$SSH_CONNECTION") {
+		t.Fatalf("command on two hosts: exit %d\n%s%s", code, out, errOut)
+	}
+	if users.Root {
+		code, out, errOut = drover(t, append(base, "-b", "-m", "shell", "-a", "id -u; cat /etc/shadow | wc -l", "-o")...)
+		if code != 0 || strings.Count(out, "| CHANGED | rc=0 | (stdout) 0\\n") != 2 {
+			t.Fatalf("become: exit %d\n%s%s", code, out, errOut)
+		}
+	}
+
+	// An unknown host key stops that host only, with its fingerprint.
+	c := sshtest.Start(t, sshtest.Options{})
+	code, out, _ = drover(t, append(base[:1:1], c.Addr+","+a.Addr+",", "-u", users.Login, "--private-key", key, "--known-hosts", known, "-a", "true", "-o")...)
+	if code != 4 || !strings.Contains(out, c.Host+" | UNREACHABLE!: ") || !strings.Contains(out, "SHA256:") || !strings.Contains(out, a.Host+" | CHANGED") {
+		t.Fatalf("unknown key: exit %d\n%s", code, out)
+	}
+	// accept-new records it in ~/.ssh/known_hosts.
+	code, out, _ = drover(t, "exec", c.Addr+",", "-u", users.Login, "--private-key", key, "--host-key-checking", "accept-new", "-a", "true")
+	if data, err := os.ReadFile(filepath.Join(home, ".ssh", "known_hosts")); code != 0 || err != nil || len(data) == 0 {
+		t.Fatalf("accept-new: exit %d, %s, known_hosts %q %v", code, out, data, err)
+	}
+}

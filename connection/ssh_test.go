@@ -468,3 +468,26 @@ func TestSSHBadCredentials(t *testing.T) {
 		}
 	}
 }
+
+func TestSSHKeepAliveDetectsDeadPeer(t *testing.T) {
+	s := sshtest.Start(t, sshtest.Options{})
+	f := newFixture(t, connection.Config{KeepAlive: 200 * time.Millisecond, ConnectTimeout: time.Second}, s)
+	if _, err := f.run(t, s, f.users.Login, &connection.Cmd{Line: "true"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Freeze()
+	defer s.Thaw()
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.run(t, s, f.users.Login, &connection.Cmd{Line: "true"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, connection.ErrUnreachable) {
+			t.Fatalf("err = %v, want ErrUnreachable", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("command to a frozen host hangs; keepalives did not notice the dead peer")
+	}
+}

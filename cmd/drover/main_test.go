@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -139,5 +140,41 @@ func TestExecSSH(t *testing.T) {
 	code, out, _ = drover(t, "exec", c.Addr+",", "-u", users.Login, "--private-key", key, "--host-key-checking", "accept-new", "-a", "true")
 	if data, err := os.ReadFile(filepath.Join(home, ".ssh", "known_hosts")); code != 0 || err != nil || len(data) == 0 {
 		t.Fatalf("accept-new: exit %d, %s, known_hosts %q %v", code, out, data, err)
+	}
+}
+
+// fixedPrompter answers every question with the same secret.
+type fixedPrompter struct{ answer string }
+
+func (p fixedPrompter) Prompt(context.Context, string) (string, error) { return p.answer, nil }
+
+// TestSecretsNeverPrinted runs become with a password at -vvvv, right and
+// wrong, and greps everything drover printed for the password.
+func TestSecretsNeverPrinted(t *testing.T) {
+	sshtest.RequireRoot(t)
+	isolate(t)
+	s := sshtest.Start(t, sshtest.Options{})
+	users := sshtest.TestUsers(t)
+	key, _ := sshtest.ClientKey(t)
+	known := s.WriteKnownHosts(t)
+	for _, pw := range []string{users.SudoPassword, "wrong-" + users.SudoPassword} {
+		var stdout, stderr bytes.Buffer
+		g := &globalOptions{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, prompter: fixedPrompter{pw}}
+		code := runWith(g, []string{"exec", s.Addr + ",", "-vvvv", "-u", users.SudoPass, "--private-key", key, "--known-hosts", known,
+			"-b", "-K", "-m", "shell", "-a", "id -u"})
+		all := stdout.String() + stderr.String()
+		if strings.Contains(all, pw) {
+			t.Fatalf("the become password appears in the output:\n%s", all)
+		}
+		if !strings.Contains(stderr.String(), "remote command") {
+			t.Errorf("-vvvv logged no remote commands:\n%s", stderr.String())
+		}
+		wantCode, wantOut := 0, "| CHANGED | rc=0 >>\n0"
+		if pw != users.SudoPassword {
+			wantCode, wantOut = 2, "incorrect become password"
+		}
+		if code != wantCode || !strings.Contains(stdout.String(), wantOut) {
+			t.Errorf("exit %d, stdout %q; want %d with %q", code, stdout.String(), wantCode, wantOut)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/drover/drover/connection"
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 )
@@ -37,7 +38,7 @@ type globalOptions struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	// prompter asks for passwords on the terminal; tests replace it.
-	prompter *terminalPrompter
+	prompter connection.Prompter
 }
 
 // runExit carries the exit code of a run that finished with failed or
@@ -54,16 +55,20 @@ func (e *usageError) Unwrap() error { return e.err }
 
 // run is the whole program, testable without a process.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runWith(&globalOptions{stdin: stdin, stdout: stdout, stderr: stderr, prompter: newTerminalPrompter()}, args)
+}
+
+// runWith runs the command line with g's streams and prompter.
+func runWith(g *globalOptions, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	g := &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr, prompter: newTerminalPrompter()}
 	root := newRootCommand(g)
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetIn(g.stdin)
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
 	err := root.ExecuteContext(ctx)
-	return exitCode(ctx, err, stderr)
+	return exitCode(ctx, err, g.stderr)
 }
 
 func exitCode(ctx context.Context, err error, stderr io.Writer) int {

@@ -349,6 +349,27 @@ func (t procTable) below(pid int) []int {
 	return out
 }
 
+// Freeze stops the daemon and its connections with SIGSTOP, as a host that
+// hangs or a network that drops every packet would look: connections stay
+// open but nothing answers.
+func (s *Server) Freeze() { s.signalAll(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server.
+func (s *Server) Thaw() { s.signalAll(syscall.SIGCONT) }
+
+func (s *Server) signalAll(sig syscall.Signal) {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(cmd.Process.Pid, sig)
+	for _, p := range processes().below(cmd.Process.Pid) {
+		_ = syscall.Kill(p, sig)
+	}
+}
+
 // Restart starts the server again on the same address with the same key.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()

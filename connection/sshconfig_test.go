@@ -99,7 +99,6 @@ func TestSSHConfigMatchesOpenSSH(t *testing.T) {
 	}
 }
 
-
 func TestSSHConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct{ name, text, want string }{

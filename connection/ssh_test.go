@@ -491,3 +491,40 @@ func TestSSHKeepAliveDetectsDeadPeer(t *testing.T) {
 		t.Fatal("command to a frozen host hangs; keepalives did not notice the dead peer")
 	}
 }
+
+// TestSSHConfigFile reaches a host only through ssh_config: aliases,
+// HostName, Port, User, IdentityFile and a ProxyJump to another alias.
+func TestSSHConfigFile(t *testing.T) {
+	jump, target := sshtest.Start(t, sshtest.Options{}), sshtest.Start(t, sshtest.Options{})
+	key, _ := sshtest.ClientKey(t)
+	users := sshtest.TestUsers(t)
+	cfg := filepath.Join(t.TempDir(), "config")
+	text := fmt.Sprintf(`Host app
+  HostName %s
+  Port %d
+  User %s
+  IdentityFile %s
+  ProxyJump bastion
+
+Host bastion
+  HostName %s
+  Port %d
+  User %s
+  IdentityFile %s
+`, target.Host, target.Port, users.Login, key, jump.Host, jump.Port, users.Login, key)
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, connection.Config{SSHConfigFile: cfg}, jump, target)
+	c, err := f.pool.Conn(t.Context(), connection.Target{Name: "app"})
+	if err != nil {
+		t.Fatalf("connect through ssh_config: %v", err)
+	}
+	var out bytes.Buffer
+	if err := c.Exec(t.Context(), &connection.Cmd{Line: "id -un; echo $SSH_CONNECTION", Stdout: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%s\n", users.Login); !strings.HasPrefix(out.String(), want) || !strings.Contains(out.String(), fmt.Sprintf(" %s %d", target.Host, target.Port)) {
+		t.Errorf("output %q", out.String())
+	}
+}

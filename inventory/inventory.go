@@ -72,8 +72,8 @@ func splitHostPort(s string) (string, int, error) {
 			return "", 0, fmt.Errorf("bad host %q: %w", s, err)
 		}
 		n, err := strconv.Atoi(port)
-		if err != nil || n <= 0 || n > 65535 {
-			return "", 0, fmt.Errorf("bad port in %q", s)
+		if host == "" || err != nil || n <= 0 || n > 65535 {
+			return "", 0, fmt.Errorf("bad host %q: want [address]:port with a port from 1 to 65535", s)
 		}
 		return host, n, nil
 	}

@@ -5,48 +5,236 @@ import (
 	"fmt"
 	"net"
 	"path"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
 
-// Inventory is a set of hosts and groups. It is immutable once built.
+// Inventory is a set of hosts and groups. It is immutable once loaded.
 type Inventory struct {
 	hosts  []*Host
 	byName map[string]*Host
 	groups map[string]*Group
+	order  []*Group // groups in the order they were created
 }
 
-// Host is one target machine and its variables.
+// Host is one target machine.
 type Host struct {
 	// Name is the inventory name (inventory_hostname).
 	Name string
-	// Vars are the host's variables (ansible_host, ansible_port, ...).
+	// Vars are the host's variables with its groups' merged in, as Ansible
+	// computes them; filled when loading finishes.
 	Vars map[string]any
+
+	own     map[string]any
+	dirVars []map[string]any // from host_vars/, one per inventory directory
+	groups  []*Group         // direct groups
 }
 
-// Group is a named set of hosts with variables of its own.
+// Group is a named set of hosts and child groups with variables.
 type Group struct {
-	Name  string
-	Hosts []*Host
-	Vars  map[string]any
+	Name string
+	// Vars are the group's own variables.
+	Vars map[string]any
+	// Priority is ansible_group_priority (default 1): among groups of equal
+	// depth, a higher priority wins.
+	Priority int
+
+	dirVars  []map[string]any // from group_vars/, one per inventory directory
+	hosts    []*Host
+	children []*Group
+	parents  []*Group
 }
 
-// New returns an empty inventory holding only the implicit groups.
+// Hosts returns the group's direct hosts in inventory order.
+func (g *Group) Hosts() []*Host { return g.hosts }
+
+// Children returns the group's direct child groups.
+func (g *Group) Children() []*Group { return g.children }
+
+// New returns an empty inventory holding only the implicit groups all and
+// ungrouped.
 func New() *Inventory {
-	return &Inventory{byName: map[string]*Host{}, groups: map[string]*Group{
-		"all":       {Name: "all", Vars: map[string]any{}},
-		"ungrouped": {Name: "ungrouped", Vars: map[string]any{}},
-	}}
+	inv := &Inventory{byName: map[string]*Host{}, groups: map[string]*Group{}}
+	all := inv.group("all")
+	all.addChild(inv.group("ungrouped"))
+	return inv
+}
+
+// group returns the group called name, creating it.
+func (inv *Inventory) group(name string) *Group {
+	if g, ok := inv.groups[name]; ok {
+		return g
+	}
+	g := &Group{Name: name, Vars: map[string]any{}, Priority: 1}
+	inv.groups[name] = g
+	inv.order = append(inv.order, g)
+	return g
+}
+
+// host returns the host called name, creating it.
+func (inv *Inventory) host(name string) *Host {
+	if h, ok := inv.byName[name]; ok {
+		return h
+	}
+	h := &Host{Name: name, own: map[string]any{}}
+	inv.hosts = append(inv.hosts, h)
+	inv.byName[name] = h
+	return h
+}
+
+func (g *Group) addHost(h *Host) {
+	if !slices.Contains(g.hosts, h) {
+		g.hosts = append(g.hosts, h)
+		h.groups = append(h.groups, g)
+	}
+}
+
+func (g *Group) addChild(c *Group) {
+	if !slices.Contains(g.children, c) {
+		g.children = append(g.children, c)
+		c.parents = append(c.parents, g)
+	}
+}
+
+// ancestorOf reports whether g is c or one of c's ancestors.
+func (g *Group) ancestorOf(c *Group) bool {
+	if g == c {
+		return true
+	}
+	for _, p := range c.parents {
+		if g.ancestorOf(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// finish reconciles the inventory as Ansible does after loading: groups
+// without parents hang under all, hosts in no group but all go to
+// ungrouped, and every host's variables are merged.
+func (inv *Inventory) finish() {
+	all, ungrouped := inv.groups["all"], inv.groups["ungrouped"]
+	for _, g := range inv.order {
+		if g != all && len(g.parents) == 0 {
+			all.addChild(g)
+		}
+	}
+	for _, h := range inv.hosts {
+		if i := slices.Index(h.groups, all); i >= 0 { // hosts listed under all itself
+			h.groups = slices.Delete(h.groups, i, i+1)
+			all.hosts = slices.DeleteFunc(all.hosts, func(x *Host) bool { return x == h })
+		}
+		if len(h.groups) == 0 || len(h.groups) == 1 && h.groups[0] == ungrouped {
+			ungrouped.addHost(h)
+		} else if slices.Contains(h.groups, ungrouped) {
+			ungrouped.hosts = slices.DeleteFunc(ungrouped.hosts, func(x *Host) bool { return x == h })
+			h.groups = slices.DeleteFunc(h.groups, func(x *Group) bool { return x == ungrouped })
+		}
+	}
+	for _, g := range inv.order {
+		if p, ok := g.Vars["ansible_group_priority"]; ok {
+			if n, err := strconv.Atoi(fmt.Sprint(p)); err == nil {
+				g.Priority = n
+			}
+			delete(g.Vars, "ansible_group_priority")
+		}
+	}
+	for _, h := range inv.hosts {
+		h.Vars = inv.merge(h)
+	}
+}
+
+// merge combines variables in Ansible's order: the inventory's group vars
+// (all first, then groups shallowest first, then by ansible_group_priority
+// and name), then group_vars/ in the same group order, then the host's
+// inventory vars, then host_vars/.
+func (inv *Inventory) merge(h *Host) map[string]any {
+	groups := inv.ancestors(h)
+	depth := map[*Group]int{}
+	for _, g := range groups {
+		depth[g] = g.depth()
+	}
+	slices.SortStableFunc(groups, func(a, b *Group) int {
+		if d := depth[a] - depth[b]; d != 0 {
+			return d
+		}
+		if p := a.Priority - b.Priority; p != 0 {
+			return p
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	vars := map[string]any{}
+	set := func(m map[string]any) {
+		for k, v := range m {
+			vars[k] = v
+		}
+	}
+	for _, g := range groups {
+		set(g.Vars)
+	}
+	for _, g := range groups {
+		for _, m := range g.dirVars {
+			set(m)
+		}
+	}
+	set(h.own)
+	for _, m := range h.dirVars {
+		set(m)
+	}
+	delete(vars, "ansible_group_priority")
+	return vars
+}
+
+// ancestors returns every group h belongs to, directly or through children,
+// including all.
+func (inv *Inventory) ancestors(h *Host) []*Group {
+	seen := map[*Group]bool{}
+	var out []*Group
+	var walk func(g *Group)
+	walk = func(g *Group) {
+		if seen[g] {
+			return
+		}
+		seen[g] = true
+		out = append(out, g)
+		for _, p := range g.parents {
+			walk(p)
+		}
+	}
+	for _, g := range h.groups {
+		walk(g)
+	}
+	walk(inv.groups["all"])
+	return out
+}
+
+// depth is the length of the longest path from all down to g.
+func (g *Group) depth() int {
+	d := 0
+	for _, p := range g.parents {
+		d = max(d, p.depth()+1)
+	}
+	return d
 }
 
 // ParseHostList reads Ansible's comma-separated host list: "web1,web2,"
 // (a single host needs the trailing comma), with host:port and [v6]:port
 // forms setting ansible_port.
 func ParseHostList(s string) (*Inventory, error) {
-	if !strings.Contains(s, ",") {
-		return nil, fmt.Errorf("host list %q has no comma; a single host is written %q", s, s+",")
-	}
 	inv := New()
+	if err := inv.addHostList(s); err != nil {
+		return nil, err
+	}
+	inv.finish()
+	return inv, nil
+}
+
+func (inv *Inventory) addHostList(s string) error {
+	if !strings.Contains(s, ",") {
+		return fmt.Errorf("host list %q has no comma; a single host is written %q", s, s+",")
+	}
 	for _, item := range strings.Split(s, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
@@ -54,19 +242,20 @@ func ParseHostList(s string) (*Inventory, error) {
 		}
 		name, port, err := splitHostPort(item)
 		if err != nil {
-			return nil, fmt.Errorf("host list %q: %w", s, err)
+			return fmt.Errorf("host list %q: %w", s, err)
 		}
-		h := inv.add(name)
+		h := inv.host(name)
+		inv.groups["ungrouped"].addHost(h)
 		if port != 0 {
-			h.Vars["ansible_port"] = port
+			h.own["ansible_port"] = int64(port)
 		}
 	}
-	return inv, nil
+	return nil
 }
 
 // splitHostPort splits host[:port], [v6]:port and bare IPv6 addresses.
 func splitHostPort(s string) (string, int, error) {
-	if strings.HasPrefix(s, "[") {
+	if strings.HasPrefix(s, "[") && strings.Contains(s, "]:") {
 		host, port, err := net.SplitHostPort(s)
 		if err != nil {
 			return "", 0, fmt.Errorf("bad host %q: %w", s, err)
@@ -88,19 +277,6 @@ func splitHostPort(s string) (string, int, error) {
 	return host, n, nil
 }
 
-// add returns the host named name, adding it to all and ungrouped.
-func (inv *Inventory) add(name string) *Host {
-	if h, ok := inv.byName[name]; ok {
-		return h
-	}
-	h := &Host{Name: name, Vars: map[string]any{}}
-	inv.hosts = append(inv.hosts, h)
-	inv.byName[name] = h
-	inv.groups["all"].Hosts = append(inv.groups["all"].Hosts, h)
-	inv.groups["ungrouped"].Hosts = append(inv.groups["ungrouped"].Hosts, h)
-	return h
-}
-
 // Hosts returns every host in inventory order.
 func (inv *Inventory) Hosts() []*Host { return inv.hosts }
 
@@ -110,32 +286,78 @@ func (inv *Inventory) Host(name string) (*Host, bool) {
 	return h, ok
 }
 
+// Group returns the group called name.
+func (inv *Inventory) Group(name string) (*Group, bool) {
+	g, ok := inv.groups[name]
+	return g, ok
+}
+
+// GroupNames returns the names of the groups h belongs to, directly or
+// through its groups' parents, sorted, without all (group_names).
+func (inv *Inventory) GroupNames(h *Host) []string {
+	var out []string
+	for _, g := range inv.ancestors(h) {
+		if g.Name != "all" {
+			out = append(out, g.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// groupHosts returns the hosts of g and of its descendants, in inventory
+// order.
+func (inv *Inventory) groupHosts(g *Group) []*Host {
+	if g.Name == "all" {
+		return inv.hosts
+	}
+	var out []*Host
+	for _, h := range inv.hosts {
+		for _, hg := range h.groups {
+			if g.ancestorOf(hg) {
+				out = append(out, h)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // localhost is the implicit host Ansible adds when a pattern names it.
 func localhost() *Host {
-	return &Host{Name: "localhost", Vars: map[string]any{"ansible_connection": "local"}}
+	vars := map[string]any{"ansible_connection": "local"}
+	return &Host{Name: "localhost", Vars: vars, own: vars}
 }
 
 // ErrNoHosts means a pattern selected nothing.
 var ErrNoHosts = errors.New("no hosts matched")
 
 // Match returns the hosts a pattern selects, in inventory order: names,
-// groups, all or *, globs (web*), with , or : between terms, &term to
-// intersect and !term to exclude. "localhost" selects the implicit local
-// host when the inventory lacks it.
+// groups, all or *, globs (web*), regexes (~web\d+), subscripts (web[0],
+// web[1:3], web[-1]); terms separated by , or :, with &term to intersect
+// and !term to exclude. "localhost" selects the implicit local host when
+// the inventory lacks it.
 func (inv *Inventory) Match(pattern string) ([]*Host, error) {
 	terms := splitPattern(pattern)
 	if len(terms) == 0 {
 		return nil, fmt.Errorf("empty host pattern")
 	}
+	// Ansible applies plain terms first, then &, then !.
+	slices.SortStableFunc(terms, func(a, b string) int { return termRank(a) - termRank(b) })
 	var selected []*Host
-	seen := map[*Host]bool{}
 	var implicit *Host
-	for _, term := range terms {
+	for i, term := range terms {
 		op := byte(0)
 		if term[0] == '!' || term[0] == '&' {
 			op, term = term[0], term[1:]
+			if i == 0 {
+				selected = inv.hosts // only & and ! terms: all is implied
+			}
 		}
-		matched := inv.matchTerm(term)
+		matched, err := inv.matchTerm(term)
+		if err != nil {
+			return nil, err
+		}
 		if len(matched) == 0 && term == "localhost" {
 			if implicit == nil {
 				implicit = localhost()
@@ -144,13 +366,12 @@ func (inv *Inventory) Match(pattern string) ([]*Host, error) {
 		}
 		switch op {
 		case '!':
-			selected = filter(selected, func(h *Host) bool { return !containsHost(matched, h) })
+			selected = slices.DeleteFunc(slices.Clone(selected), func(h *Host) bool { return slices.Contains(matched, h) })
 		case '&':
-			selected = filter(selected, func(h *Host) bool { return containsHost(matched, h) })
+			selected = slices.DeleteFunc(slices.Clone(selected), func(h *Host) bool { return !slices.Contains(matched, h) })
 		default:
 			for _, h := range matched {
-				if !seen[h] {
-					seen[h] = true
+				if !slices.Contains(selected, h) {
 					selected = append(selected, h)
 				}
 			}
@@ -162,13 +383,26 @@ func (inv *Inventory) Match(pattern string) ([]*Host, error) {
 	return selected, nil
 }
 
-// splitPattern splits on commas, or on colons when the pattern has no comma.
-func splitPattern(p string) []string {
-	sep := ","
-	if !strings.Contains(p, ",") {
-		sep = ":"
+func termRank(t string) int {
+	switch t[0] {
+	case '&':
+		return 1
+	case '!':
+		return 2
 	}
+	return 0
+}
+
+// splitPattern splits on commas, or on colons when the pattern has no
+// comma (Ansible's legacy separator) and is not an IPv6 address.
+func splitPattern(p string) []string {
 	var terms []string
+	sep := ","
+	if !strings.Contains(p, ",") && !strings.Contains(p, "::") && !strings.HasPrefix(p, "~") {
+		sep = ":"
+		// host[1:3] subscripts hold colons too: keep bracketed parts whole.
+		return splitOutsideBrackets(p)
+	}
 	for _, t := range strings.Split(p, sep) {
 		if t = strings.TrimSpace(t); t != "" {
 			terms = append(terms, t)
@@ -177,42 +411,115 @@ func splitPattern(p string) []string {
 	return terms
 }
 
-func (inv *Inventory) matchTerm(term string) []*Host {
-	if term == "all" || term == "*" {
+func splitOutsideBrackets(p string) []string {
+	var terms []string
+	depth, start := 0, 0
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) {
+			switch p[i] {
+			case '[':
+				depth++
+				continue
+			case ']':
+				depth--
+				continue
+			}
+			if p[i] != ':' || depth > 0 {
+				continue
+			}
+		}
+		if t := strings.TrimSpace(p[start:i]); t != "" {
+			terms = append(terms, t)
+		}
+		start = i + 1
+	}
+	return terms
+}
+
+// subscript matches "name[...]" at the end of a term.
+var subscript = regexp.MustCompile(`^(.+)\[(-?\d*)(?::(-?\d*))?\]$`)
+
+func (inv *Inventory) matchTerm(term string) ([]*Host, error) {
+	if strings.HasPrefix(term, "~") {
+		re, err := regexp.Compile("^(?:" + term[1:] + ")")
+		if err != nil {
+			return nil, fmt.Errorf("host pattern %q: bad regular expression: %w", term, err)
+		}
+		return inv.matchFunc(func(name string) bool { return re.MatchString(name) }), nil
+	}
+	if m := subscript.FindStringSubmatch(term); m != nil && !inv.isName(term) {
+		hosts, err := inv.matchTerm(m[1])
+		if err != nil {
+			return nil, err
+		}
+		return slice(hosts, m[2], m[3], strings.Contains(term[len(m[1]):], ":"))
+	}
+	return inv.matchFunc(func(name string) bool {
+		if name == term {
+			return true
+		}
+		ok, _ := path.Match(term, name)
+		return ok && strings.ContainsAny(term, "*?[")
+	}), nil
+}
+
+func (inv *Inventory) isName(term string) bool {
+	_, h := inv.byName[term]
+	_, g := inv.groups[term]
+	return h || g
+}
+
+// matchFunc returns the hosts of every group whose name matches, and every
+// host whose name matches, in inventory order.
+func (inv *Inventory) matchFunc(match func(string) bool) []*Host {
+	if match("all") {
 		return inv.hosts
 	}
-	if g, ok := inv.groups[term]; ok {
-		return g.Hosts
-	}
-	if h, ok := inv.byName[term]; ok {
-		return []*Host{h}
-	}
 	var out []*Host
-	if strings.ContainsAny(term, "*?[") {
-		for _, h := range inv.hosts {
-			if ok, _ := path.Match(term, h.Name); ok {
+	add := func(hs []*Host) {
+		for _, h := range hs {
+			if !slices.Contains(out, h) {
 				out = append(out, h)
 			}
 		}
 	}
-	return out
-}
-
-func filter(hosts []*Host, keep func(*Host) bool) []*Host {
-	var out []*Host
-	for _, h := range hosts {
-		if keep(h) {
-			out = append(out, h)
+	for _, g := range inv.order {
+		if match(g.Name) {
+			add(inv.groupHosts(g))
+		}
+	}
+	for _, h := range inv.hosts {
+		if match(h.Name) {
+			add([]*Host{h})
 		}
 	}
 	return out
 }
 
-func containsHost(hosts []*Host, h *Host) bool {
-	for _, x := range hosts {
-		if x == h {
-			return true
+// slice applies a subscript: [i], or [a:b] with b inclusive as Ansible has it.
+func slice(hosts []*Host, a, b string, isRange bool) ([]*Host, error) {
+	n := len(hosts)
+	idx := func(s string, def int) int {
+		if s == "" {
+			return def
 		}
+		i, _ := strconv.Atoi(s)
+		if i < 0 {
+			i += n
+		}
+		return i
 	}
-	return false
+	if !isRange {
+		i := idx(a, 0)
+		if i < 0 || i >= n {
+			return nil, nil
+		}
+		return []*Host{hosts[i]}, nil
+	}
+	start, end := idx(a, 0), idx(b, n-1)
+	start, end = max(start, 0), min(end, n-1)
+	if start > end {
+		return nil, nil
+	}
+	return hosts[start : end+1], nil
 }

@@ -24,7 +24,7 @@ func TestParseHostList(t *testing.T) {
 	if diff := cmp.Diff([]string{"web1", "web2", "::1", "db1"}, names(inv.Hosts())); diff != "" {
 		t.Fatalf("hosts (-want +got):\n%s", diff)
 	}
-	if h, _ := inv.Host("web2"); h.Vars["ansible_port"] != 2222 {
+	if h, _ := inv.Host("web2"); h.Vars["ansible_port"] != int64(2222) {
 		t.Errorf("web2 vars = %v", h.Vars)
 	}
 	for _, bad := range []string{"web1", "web1:x,", "web1:99999,", ":22,"} {

@@ -46,7 +46,7 @@ type execOptions struct {
 
 // AddFlags registers the options on fs, with Ansible's names.
 func (o *execOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringArrayVarP(&o.inventories, "inventory", "i", nil, "inventory: a comma-separated host list such as 'web1,web2,' (repeatable)")
+	fs.StringArrayVarP(&o.inventories, "inventory", "i", nil, "inventory: file, directory, script or host list such as 'web1,web2,' (repeatable)")
 	fs.StringVarP(&o.module, "module-name", "m", "command", "module to run")
 	fs.StringVarP(&o.args, "args", "a", "", "module arguments, as k=v pairs or JSON")
 	fs.IntVarP(&o.forks, "forks", "f", 50, "hosts worked on at once")
@@ -101,11 +101,11 @@ func newExecCommand(g *globalOptions) *cobra.Command {
 }
 
 func runExec(ctx context.Context, o *execOptions, g *globalOptions, pattern string) error {
-	inv, err := o.inventory(pattern)
+	inv, err := o.inventory(ctx, pattern)
 	if err != nil {
 		return &usageError{err}
 	}
-	if len(o.inventories) == 0 {
+	if len(o.inventories) == 0 && os.Getenv("DROVER_INVENTORY") == "" && os.Getenv("ANSIBLE_INVENTORY") == "" {
 		// The pattern is the host list: select its hosts by name, without ports.
 		pattern = hostNames(pattern)
 	}
@@ -168,33 +168,28 @@ func runExec(ctx context.Context, o *execOptions, g *globalOptions, pattern stri
 	return nil
 }
 
-// inventory builds the inventory: the -i host lists, or the pattern itself
-// read as a host list when no -i is given.
-func (o *execOptions) inventory(pattern string) (*inventory.Inventory, error) {
-	sources := o.inventories
-	if len(sources) == 0 {
-		if strings.ContainsAny(pattern, "*?[!&~") {
-			return nil, fmt.Errorf("pattern %q needs an inventory; inventory files are not supported yet, so list hosts like 'web1,web2,'", pattern)
-		}
-		var names []string
-		for _, n := range strings.Split(pattern, ",") {
-			if n = strings.TrimSpace(n); n != "" && n != "localhost" && n != "all" { // localhost stays the implicit local host
-				names = append(names, n)
-			}
-		}
-		if len(names) == 0 {
-			return inventory.New(), nil
-		}
-		sources = []string{strings.Join(names, ",") + ","}
+// inventory loads the -i sources; without them the pattern itself is read
+// as a host list (web1,web2), with localhost the implicit local host.
+func (o *execOptions) inventory(ctx context.Context, pattern string) (*inventory.Inventory, error) {
+	if len(o.inventories) > 0 {
+		return inventory.Load(ctx, o.inventories...)
 	}
-	var all []string
-	for _, s := range sources {
-		if !strings.Contains(s, ",") {
-			return nil, fmt.Errorf("inventory %q: only comma-separated host lists ('web1,web2,') are supported so far", s)
-		}
-		all = append(all, s)
+	if env, err := loadInventory(ctx, nil); err != nil || len(env.Hosts()) > 0 {
+		return env, err
 	}
-	return inventory.ParseHostList(strings.Join(all, ","))
+	if strings.ContainsAny(pattern, "*?[!&~") {
+		return nil, fmt.Errorf("pattern %q needs an inventory: pass -i FILE or list hosts like 'web1,web2,'", pattern)
+	}
+	var names []string
+	for _, n := range strings.Split(pattern, ",") {
+		if n = strings.TrimSpace(n); n != "" && n != "localhost" && n != "all" { // localhost stays the implicit local host
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return inventory.New(), nil
+	}
+	return inventory.ParseHostList(strings.Join(names, ",") + ",")
 }
 
 // hostNames turns a host list into a pattern of its host names.

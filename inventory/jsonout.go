@@ -1,0 +1,152 @@
+package inventory
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// pyJSON renders v as Python's json.dumps(v, sort_keys=True, indent=4,
+// ensure_ascii=False) does, so drover's output matches ansible-inventory's
+// byte for byte: floats as Python prints them (1000.0, 1e+16, Infinity),
+// big integers exactly, non-ASCII text unescaped.
+func pyJSON(v any) string {
+	var b strings.Builder
+	writeJSON(&b, v, 0)
+	return b.String()
+}
+
+func writeJSON(b *strings.Builder, v any, depth int) {
+	indent := func(d int) { b.WriteString("\n" + strings.Repeat("    ", d)) }
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 0 {
+			b.WriteString("{}")
+			return
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			indent(depth + 1)
+			writeString(b, k)
+			b.WriteString(": ")
+			writeJSON(b, x[k], depth+1)
+		}
+		indent(depth)
+		b.WriteByte('}')
+	case []any:
+		if len(x) == 0 {
+			b.WriteString("[]")
+			return
+		}
+		b.WriteByte('[')
+		for i, item := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			indent(depth + 1)
+			writeJSON(b, item, depth+1)
+		}
+		indent(depth)
+		b.WriteByte(']')
+	case []string:
+		items := make([]any, len(x))
+		for i, s := range x {
+			items[i] = s
+		}
+		writeJSON(b, items, depth)
+	case string:
+		writeString(b, x)
+	case nil:
+		b.WriteString("null")
+	case bool:
+		b.WriteString(strconv.FormatBool(x))
+	default:
+		b.WriteString(formatScalar(x))
+	}
+}
+
+// formatScalar prints a number as Python does.
+func formatScalar(v any) string {
+	switch x := v.(type) {
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case *big.Int:
+		return x.String()
+	case float64:
+		return pyFloat(x)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// pyFloat is Python's float repr: the shortest digits that round-trip,
+// fixed notation for exponents from -4 to 15, always with a dot or exponent.
+func pyFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case math.IsNaN(f):
+		return "NaN"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
+	mant, expStr, _ := strings.Cut(e, "e")
+	exp, _ := strconv.Atoi(expStr)
+	if exp < -4 || exp >= 16 {
+		sign := "+"
+		if exp < 0 {
+			sign, exp = "-", -exp
+		}
+		return fmt.Sprintf("%se%s%02d", mant, sign, exp)
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+func writeString(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(b, `\u%04x`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+}

@@ -1,0 +1,233 @@
+package inventory
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// scriptTimeout bounds one run of an inventory script.
+const scriptTimeout = 60 * time.Second
+
+// runScript runs an executable inventory with --list (and --host for each
+// host when the output has no _meta.hostvars), Ansible's script contract.
+func (inv *Inventory) runScript(ctx context.Context, path string) error {
+	out, err := runInventoryScript(ctx, path, "--list")
+	if err != nil {
+		return err
+	}
+	groups, err := orderedObject(out)
+	if err != nil {
+		return fmt.Errorf("inventory script %s: --list did not print a JSON object: %w", path, err)
+	}
+	var meta any
+	hostVars := map[string]map[string]any{}
+	var hostOrder []string
+	for _, kv := range groups {
+		if kv.key == "_meta" {
+			if err := decodeJSON(kv.raw, &meta); err != nil {
+				return fmt.Errorf("inventory script %s: _meta: %w", path, err)
+			}
+			continue
+		}
+		names, err := inv.scriptGroup(path, kv.key, kv.raw)
+		if err != nil {
+			return err
+		}
+		hostOrder = append(hostOrder, names...)
+	}
+	metaMap, _ := meta.(map[string]any)
+	if hv, ok := metaMap["hostvars"].(map[string]any); ok {
+		for name, v := range hv {
+			if m, ok := v.(map[string]any); ok {
+				hostVars[name] = m
+			}
+		}
+	} else if err := inv.scriptHostVars(ctx, path, hostOrder, hostVars); err != nil {
+		return err
+	}
+	for name, vars := range hostVars {
+		if h, ok := inv.byName[name]; ok {
+			for k, v := range vars {
+				h.own[k] = v
+			}
+		}
+	}
+	return nil
+}
+
+// scriptGroup adds one group of --list output and returns its hosts.
+func (inv *Inventory) scriptGroup(path, name string, raw json.RawMessage) ([]string, error) {
+	var data any
+	if err := decodeJSON(raw, &data); err != nil {
+		return nil, fmt.Errorf("inventory script %s: group %s: %w", path, name, err)
+	}
+	g := inv.group(name)
+	var hosts []any
+	switch d := data.(type) {
+	case []any:
+		hosts = d
+	case map[string]any:
+		_, hasHosts := d["hosts"]
+		_, hasVars := d["vars"]
+		_, hasChildren := d["children"]
+		if !hasHosts && !hasVars && !hasChildren {
+			// Ansible's quirk: a mapping without those keys is a host.
+			h := inv.host(name)
+			g.addHost(h)
+			return []string{name}, nil
+		}
+		hosts, _ = d["hosts"].([]any)
+		if vars, ok := d["vars"].(map[string]any); ok {
+			for k, v := range vars {
+				g.Vars[k] = v
+			}
+		}
+		children, _ := d["children"].([]any)
+		for _, c := range children {
+			child := inv.group(fmt.Sprint(c))
+			if child.ancestorOf(g) {
+				return nil, fmt.Errorf("inventory script %s: group %s cannot be a child of %s: that makes a cycle", path, child.Name, name)
+			}
+			g.addChild(child)
+		}
+	default:
+		return nil, fmt.Errorf("inventory script %s: group %s must be a list of hosts or an object with hosts, vars and children", path, name)
+	}
+	var names []string
+	for _, h := range hosts {
+		n := fmt.Sprint(h)
+		g.addHost(inv.host(n))
+		names = append(names, n)
+	}
+	return names, nil
+}
+
+// scriptHostVars asks the script for each host's variables, a few at once.
+func (inv *Inventory) scriptHostVars(ctx context.Context, path string, hosts []string, into map[string]map[string]any) error {
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(8)
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		g.Go(func() error {
+			out, err := runInventoryScript(ctx, path, "--host", h)
+			if err != nil {
+				return err
+			}
+			vars := map[string]any{}
+			if len(bytes.TrimSpace(out)) > 0 {
+				var v any
+				err := decodeJSON(out, &v)
+				m, ok := v.(map[string]any)
+				if err != nil || !ok {
+					return fmt.Errorf("inventory script %s: --host %s did not print a JSON object", path, h)
+				}
+				vars = m
+			}
+			mu.Lock()
+			into[h] = vars
+			mu.Unlock()
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+func runInventoryScript(ctx context.Context, path string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, scriptTimeout)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() == context.DeadlineExceeded {
+		return nil, fmt.Errorf("inventory script %s %s: no answer within %s", path, strings.Join(args, " "), scriptTimeout)
+	}
+	if err != nil {
+		msg := strings.Join(strings.Fields(stderr.String()), " ")
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return nil, fmt.Errorf("inventory script %s %s exited with status %d: %s", path, strings.Join(args, " "), exit.ExitCode(), msg)
+		}
+		return nil, fmt.Errorf("inventory script %s: %w", path, err)
+	}
+	return stdout.Bytes(), nil
+}
+
+// member is one key of a JSON object, in document order.
+type member struct {
+	key string
+	raw json.RawMessage
+}
+
+// orderedObject reads a JSON object keeping its keys' order, which sets the
+// order of groups as Ansible sees them.
+func orderedObject(data []byte) ([]member, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errors.New("not an object")
+	}
+	var out []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		out = append(out, member{key: tok.(string), raw: raw})
+	}
+	return out, nil
+}
+
+// decodeJSON reads JSON keeping integers exact: 1 stays an integer and
+// 1.0 a float, as Python reads them.
+func decodeJSON(data []byte, into *any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	*into = fromJSONNumbers(v)
+	return nil
+}
+
+func fromJSONNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if n, err := pyNumber(x.String()); err == nil && !strings.ContainsAny(x.String(), ".eE") {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = fromJSONNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = fromJSONNumbers(e)
+		}
+	}
+	return v
+}

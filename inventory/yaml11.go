@@ -1,0 +1,202 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/drover/drover/playbook/source"
+	"gopkg.in/yaml.v3"
+)
+
+// YAML 1.1 plain scalars as PyYAML, and so Ansible, resolves them; yaml.v3
+// follows YAML 1.2 and would read yes as a string and 1e3 as a number.
+var (
+	yaml11Bool  = map[string]bool{"yes": true, "Yes": true, "YES": true, "no": false, "No": false, "NO": false, "true": true, "True": true, "TRUE": true, "false": false, "False": false, "FALSE": false, "on": true, "On": true, "ON": true, "off": false, "Off": false, "OFF": false}
+	yaml11Null  = map[string]bool{"": true, "~": true, "null": true, "Null": true, "NULL": true}
+	yaml11Int   = regexp.MustCompile(`^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$`)
+	yaml11Float = regexp.MustCompile(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`)
+	yaml11Date  = regexp.MustCompile(`^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?$`)
+)
+
+// errVault marks a !vault value, which needs the vault package.
+var errVault = errors.New("vault-encrypted values are not supported yet")
+
+// decodeYAML turns a node into plain Go values with YAML 1.1 scalars,
+// merge keys and anchors resolved.
+func decodeYAML(file string, n *yaml.Node) (any, error) {
+	pos := source.Pos{File: file, Line: n.Line, Col: n.Column}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return decodeYAML(file, n.Content[0])
+	case yaml.AliasNode:
+		return decodeYAML(file, n.Alias)
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := decodeYAML(file, c)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	case yaml.MappingNode:
+		out := map[string]any{}
+		if err := decodeMapping(file, n, out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	case yaml.ScalarNode:
+		if n.Tag == "!vault" || n.Tag == "!vault-encrypted" {
+			return nil, &source.Error{Pos: pos, Msg: "!vault value", Err: errVault}
+		}
+		return scalar11(n), nil
+	}
+	return nil, source.Errorf(pos, "unsupported YAML node")
+}
+
+// decodeMapping fills out from n, applying << merge keys first so explicit
+// keys win, as PyYAML does.
+func decodeMapping(file string, n *yaml.Node, out map[string]any) error {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Tag != "!!merge" {
+			continue
+		}
+		sources := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			sources = v.Content
+		}
+		for _, s := range sources {
+			for s.Kind == yaml.AliasNode {
+				s = s.Alias
+			}
+			if s.Kind != yaml.MappingNode {
+				return source.Errorf(source.Pos{File: file, Line: s.Line, Col: s.Column}, "merge key << needs a mapping")
+			}
+			if err := decodeMapping(file, s, out); err != nil {
+				return err
+			}
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Tag == "!!merge" {
+			continue
+		}
+		key, err := decodeYAML(file, k)
+		if err != nil {
+			return err
+		}
+		val, err := decodeYAML(file, v)
+		if err != nil {
+			return err
+		}
+		out[keyString(key)] = val
+	}
+	return nil
+}
+
+// scalar11 resolves a scalar node with YAML 1.1 rules.
+func scalar11(n *yaml.Node) any {
+	s := n.Value
+	if n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return s
+	}
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		return s // !unsafe and other local tags keep the text
+	}
+	if yaml11Null[s] {
+		return nil
+	}
+	if b, ok := yaml11Bool[s]; ok {
+		return b
+	}
+	if yaml11Int.MatchString(s) {
+		if v, ok := yaml11Integer(s); ok {
+			return v
+		}
+	}
+	if yaml11Float.MatchString(s) {
+		return yaml11Floating(s)
+	}
+	if yaml11Date.MatchString(s) {
+		parts := strings.Split(s, "-")
+		m, _ := strconv.Atoi(parts[1])
+		d, _ := strconv.Atoi(parts[2])
+		return fmt.Sprintf("%s-%02d-%02d", parts[0], m, d)
+	}
+	return s
+}
+
+func yaml11Integer(s string) (any, bool) {
+	s = strings.ReplaceAll(s, "_", "")
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimLeft(s, "+-")
+	n := new(big.Int)
+	var ok bool
+	switch {
+	case strings.HasPrefix(s, "0b"):
+		_, ok = n.SetString(s[2:], 2)
+	case strings.HasPrefix(s, "0x"):
+		_, ok = n.SetString(s[2:], 16)
+	case strings.Contains(s, ":"):
+		ok = true
+		for _, part := range strings.Split(s, ":") {
+			d, err := strconv.Atoi(part)
+			if err != nil {
+				return nil, false
+			}
+			n.Mul(n, big.NewInt(60)).Add(n, big.NewInt(int64(d)))
+		}
+	case len(s) > 1 && s[0] == '0':
+		_, ok = n.SetString(s[1:], 8)
+	default:
+		_, ok = n.SetString(s, 10)
+	}
+	if !ok {
+		return nil, false
+	}
+	if neg {
+		n.Neg(n)
+	}
+	if n.IsInt64() {
+		return n.Int64(), true
+	}
+	return n, true
+}
+
+func yaml11Floating(s string) float64 {
+	s = strings.ReplaceAll(s, "_", "")
+	lower := strings.ToLower(s)
+	switch {
+	case strings.HasSuffix(lower, ".inf"):
+		if strings.HasPrefix(s, "-") {
+			return math.Inf(-1)
+		}
+		return math.Inf(1)
+	case strings.HasSuffix(lower, ".nan"):
+		return math.NaN()
+	case strings.Contains(s, ":"):
+		neg := strings.HasPrefix(s, "-")
+		var f float64
+		for _, part := range strings.Split(strings.TrimLeft(s, "+-"), ":") {
+			v, _ := strconv.ParseFloat(part, 64)
+			f = f*60 + v
+		}
+		if neg {
+			f = -f
+		}
+		return f
+	}
+	f, _ := strconv.ParseFloat(s, 64)
+	return f
+}

@@ -32,9 +32,10 @@ type hostKeys struct {
 	userFile string
 	log      logrus.FieldLogger
 
-	mu       sync.Mutex // guards the fields below; held while appending to userFile
-	accepted map[string]ssh.PublicKey
-	seenSize int64 // size of userFile as last read or written by us
+	mu       sync.Mutex               // guards the fields below; held while appending to userFile
+	accepted map[string]ssh.PublicKey // keys recorded by accept-new, by knownhosts.Normalize(hostport)
+	seenSize int64                    // size of userFile as last read or written by us
+	recent   *skeema.HostKeyDB        // userFile re-read after others wrote to it
 }
 
 // newHostKeys reads the known_hosts files. A missing default file is
@@ -105,14 +106,9 @@ func readable(name string) error {
 func (h *hostKeys) callback(name, hostport string, policy HostKeyPolicy) ssh.HostKeyCallback {
 	check := h.db.HostKeyCallback()
 	return func(_ string, remote net.Addr, key ssh.PublicKey) error {
-		err := check(hostport, remote, key)
+		key, err := h.lookup(check, hostport, remote, key)
 		var keyErr *knownhosts.KeyError
 		var revoked *knownhosts.RevokedError
-		if cert, ok := key.(*ssh.Certificate); ok && err != nil && !errors.As(err, &keyErr) && !h.hasAuthority(hostport) {
-			// No @cert-authority line covers the host: like OpenSSH, judge
-			// the key inside the certificate as a plain host key.
-			key, err = cert.Key, check(hostport, remote, cert.Key)
-		}
 		switch {
 		case err == nil:
 			return nil
@@ -120,7 +116,7 @@ func (h *hostKeys) callback(name, hostport string, policy HostKeyPolicy) ssh.Hos
 			return fmt.Errorf("%w: host key for %s (%s) is revoked: server offered %s %s, marked @revoked at %s:%d; the host needs a new key",
 				ErrHostKey, name, hostport, key.Type(), ssh.FingerprintSHA256(key), revoked.Revoked.Filename, revoked.Revoked.Line)
 		case errors.As(err, &keyErr):
-			if want := h.plainKeys(hostport, keyErr.Want); len(want) > 0 {
+			if want := plainKeys(h.db, hostport, keyErr.Want); len(want) > 0 {
 				return h.changed(name, hostport, key, want, policy)
 			}
 			return h.unknown(name, hostport, key, policy)
@@ -134,6 +130,27 @@ func (h *hostKeys) callback(name, hostport string, policy HostKeyPolicy) ssh.Hos
 	}
 }
 
+// lookup checks key with check. For a certificate, a revoked host key or
+// CA fails as revoked, and a certificate that no @cert-authority line
+// covers is judged by the plain key inside it, as OpenSSH does. It returns
+// the key that was judged.
+func (h *hostKeys) lookup(check ssh.HostKeyCallback, hostport string, remote net.Addr, key ssh.PublicKey) (ssh.PublicKey, error) {
+	cert, ok := key.(*ssh.Certificate)
+	if !ok {
+		return key, check(hostport, remote, key)
+	}
+	var revoked *knownhosts.RevokedError
+	for _, k := range []ssh.PublicKey{cert.Key, cert.SignatureKey} {
+		if err := check(hostport, remote, k); errors.As(err, &revoked) {
+			return k, err
+		}
+	}
+	if !h.hasAuthority(hostport) {
+		return cert.Key, check(hostport, remote, cert.Key)
+	}
+	return key, check(hostport, remote, key)
+}
+
 // hasAuthority reports whether an @cert-authority line covers hostport.
 func (h *hostKeys) hasAuthority(hostport string) bool {
 	return slices.ContainsFunc(h.db.HostKeys(hostport), func(k skeema.PublicKey) bool { return k.Cert })
@@ -141,9 +158,9 @@ func (h *hostKeys) hasAuthority(hostport string) bool {
 
 // plainKeys drops @cert-authority entries from want: x/crypto lists the CA
 // keys of a host among the keys it expected from it.
-func (h *hostKeys) plainKeys(hostport string, want []knownhosts.KnownKey) []knownhosts.KnownKey {
+func plainKeys(db *skeema.HostKeyDB, hostport string, want []knownhosts.KnownKey) []knownhosts.KnownKey {
 	var cas []ssh.PublicKey
-	for _, k := range h.db.HostKeys(hostport) {
+	for _, k := range db.HostKeys(hostport) {
 		if k.Cert {
 			cas = append(cas, k.PublicKey)
 		}
@@ -268,10 +285,14 @@ func (h *hostKeys) record(name, hostport string, key ssh.PublicKey) error {
 	}
 	size := fi.Size()
 	if size != h.seenSize {
-		if done, err := h.recordedMeanwhile(name, hostport, key); done || err != nil {
-			h.seenSize = size
-			return err
+		// Someone else wrote to the file since we last read it.
+		if h.recent, err = skeema.NewDB(h.userFile); err != nil {
+			h.recent = nil // not readable as known_hosts now: append anyway
 		}
+		h.seenSize = size
+	}
+	if done, err := h.recordedMeanwhile(name, hostport, key); done || err != nil {
+		return err
 	}
 	line := knownhosts.Line([]string{knownhosts.HashHostname(knownhosts.Normalize(hostport))}, key) + "\n"
 	if size > 0 {
@@ -289,21 +310,20 @@ func (h *hostKeys) record(name, hostport string, key ssh.PublicKey) error {
 	return nil
 }
 
-// recordedMeanwhile re-reads the user's known_hosts for hostport. done is
-// true when it already lists key (now trusted) or a different key for the
-// host (err says so).
+// recordedMeanwhile looks hostport up in the latest copy of the user's
+// known_hosts written by others. done is true when it lists key (trusted
+// from now on) or a different key for the host (err says so).
 func (h *hostKeys) recordedMeanwhile(name, hostport string, key ssh.PublicKey) (done bool, err error) {
-	fresh, err := newHostKeys(nil, []string{h.userFile}, "", h.log)
-	if err != nil {
-		return false, nil // unreadable now: append as if it were empty
+	if h.recent == nil {
+		return false, nil
 	}
 	var keyErr *knownhosts.KeyError
-	switch err := fresh.db.HostKeyCallback()(hostport, &net.TCPAddr{IP: net.IPv4zero}, key); {
+	switch err := h.recent.HostKeyCallback()(hostport, &net.TCPAddr{IP: net.IPv4zero}, key); {
 	case err == nil:
 		h.accepted[knownhosts.Normalize(hostport)] = key
 		return true, nil
 	case errors.As(err, &keyErr):
-		if want := fresh.plainKeys(hostport, keyErr.Want); len(want) > 0 {
+		if want := plainKeys(h.recent, hostport, keyErr.Want); len(want) > 0 {
 			return true, changedKeyError(name, hostport, key, want[0])
 		}
 	}

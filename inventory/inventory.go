@@ -17,6 +17,15 @@ type Inventory struct {
 	byName map[string]*Host
 	groups map[string]*Group
 	order  []*Group // groups in the order they were created
+	warns  []string
+}
+
+// Warnings are problems Ansible also tolerates with a warning, such as an
+// unexpected key in a YAML group.
+func (inv *Inventory) Warnings() []string { return inv.warns }
+
+func (inv *Inventory) warnf(format string, args ...any) {
+	inv.warns = append(inv.warns, fmt.Sprintf(format, args...))
 }
 
 // Host is one target machine.
@@ -305,20 +314,38 @@ func (inv *Inventory) GroupNames(h *Host) []string {
 	return out
 }
 
-// groupHosts returns the hosts of g and of its descendants, in inventory
-// order.
+// groupHosts returns the hosts of g and of its descendants as Ansible
+// lists them: g's own hosts, then level by level down the child groups.
+// Ansible orders groups within a level by Python set iteration; drover uses
+// the order the groups were defined in, which is stable.
 func (inv *Inventory) groupHosts(g *Group) []*Host {
 	if g.Name == "all" {
 		return inv.hosts
 	}
 	var out []*Host
-	for _, h := range inv.hosts {
-		for _, hg := range h.groups {
-			if g.ancestorOf(hg) {
-				out = append(out, h)
-				break
+	seenHost := map[*Host]bool{}
+	seenGroup := map[*Group]bool{g: true}
+	level := []*Group{g}
+	for depth := 0; len(level) > 0; depth++ {
+		var next []*Group
+		for _, grp := range level {
+			for _, h := range grp.hosts {
+				if !seenHost[h] {
+					seenHost[h] = true
+					out = append(out, h)
+				}
+			}
+			for _, c := range grp.children {
+				if !seenGroup[c] {
+					seenGroup[c] = true
+					next = append(next, c)
+				}
 			}
 		}
+		if depth > 0 { // g's own children keep their order
+			slices.SortStableFunc(next, func(a, b *Group) int { return slices.Index(inv.order, a) - slices.Index(inv.order, b) })
+		}
+		level = next
 	}
 	return out
 }

@@ -80,9 +80,13 @@ func (inv *Inventory) scriptGroup(path, name string, raw json.RawMessage) ([]str
 		_, hasVars := d["vars"]
 		_, hasChildren := d["children"]
 		if !hasHosts && !hasVars && !hasChildren {
-			// Ansible's quirk: a mapping without those keys is a host.
+			// Ansible's quirk: a mapping without those keys is a host
+			// of that name, and the mapping its variables.
 			h := inv.host(name)
 			g.addHost(h)
+			for k, v := range d {
+				h.own[k] = v
+			}
 			return []string{name}, nil
 		}
 		hosts, _ = d["hosts"].([]any)

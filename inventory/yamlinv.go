@@ -50,7 +50,8 @@ func (inv *Inventory) yamlGroup(file, name string, n *yaml.Node, parent *Group) 
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return source.Errorf(nodePos(file, n), "group %s must be a mapping with hosts, vars or children", name)
+		inv.warnf("%s: skipping group %s: it is not a mapping with hosts, vars or children", nodePos(file, n), name)
+		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
@@ -66,7 +67,7 @@ func (inv *Inventory) yamlGroup(file, name string, n *yaml.Node, parent *Group) 
 		case "children":
 			err = inv.yamlChildren(file, g, val)
 		default:
-			err = source.Errorf(nodePos(file, key), "group %s has unknown key %q; a group holds hosts, vars and children", name, key.Value)
+			inv.warnf("%s: skipping unexpected key %q in group %s; only vars, children and hosts are valid", nodePos(file, key), key.Value, name)
 		}
 		if err != nil {
 			return err

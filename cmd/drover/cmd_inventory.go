@@ -60,6 +60,9 @@ func runInventory(ctx context.Context, o *inventoryOptions, g *globalOptions, ar
 	if err != nil {
 		return &usageError{err}
 	}
+	for _, w := range inv.Warnings() {
+		fmt.Fprintln(g.stderr, "[WARNING]: "+w)
+	}
 	var text string
 	switch {
 	case o.list:

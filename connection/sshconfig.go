@@ -176,7 +176,7 @@ func parseMatch(words []string) (matchBlock, error) {
 		return matchBlock{all: true}, nil
 	case crit == "host" && len(words) == 2:
 		h := &sshconfig.Host{}
-		for _, p := range strings.Split(words[1], ",") {
+		for _, p := range strings.Split(strings.ToLower(words[1]), ",") { // ssh lowercases both sides
 			if p == "" {
 				continue
 			}

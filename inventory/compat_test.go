@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // requireAnsible returns the path of an Ansible command, skipping (failing
@@ -86,6 +88,16 @@ func TestCompatWithAnsibleInventory(t *testing.T) {
 			if want, got := ansible(t, "ansible-inventory", append(args, "--graph")...), inv.Graph(all, false); got != want {
 				t.Errorf("--graph differs:\n--- ansible-inventory\n%s\n--- drover\n%s", want, got)
 			}
+			if want, got := ansible(t, "ansible-inventory", append(args, "--graph", "--vars")...), inv.Graph(all, true); got != want {
+				t.Errorf("--graph --vars differs:\n--- ansible-inventory\n%s\n--- drover\n%s", want, got)
+			}
+			got, err := inv.ListYAML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := ansible(t, "ansible-inventory", append(args, "--list", "--yaml")...); !sameYAML(t, want, got) {
+				t.Errorf("--list --yaml differs:\n--- ansible-inventory\n%s\n--- drover\n%s", want, got)
+			}
 			for i, h := range inv.Hosts() {
 				if i%3 != 0 { // a sample keeps the test quick
 					continue
@@ -96,6 +108,21 @@ func TestCompatWithAnsibleInventory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sameYAML compares two YAML documents as YAML 1.1 readers see them.
+func sameYAML(t *testing.T, a, b string) bool {
+	t.Helper()
+	var na, nb yaml.Node
+	if err := yaml.Unmarshal([]byte(a), &na); err != nil {
+		t.Fatalf("ansible's YAML: %v", err)
+	}
+	if err := yaml.Unmarshal([]byte(b), &nb); err != nil {
+		t.Fatalf("drover's YAML: %v", err)
+	}
+	va, _ := decodeYAML("a", &na)
+	vb, _ := decodeYAML("b", &nb)
+	return pyJSON(va) == pyJSON(vb)
 }
 
 // TestCompatPatterns selects hosts by pattern with drover and with

@@ -147,7 +147,6 @@ func (inv *Inventory) finish() {
 			if n, err := strconv.Atoi(fmt.Sprint(p)); err == nil {
 				g.Priority = n
 			}
-			delete(g.Vars, "ansible_group_priority")
 		}
 	}
 	for _, h := range inv.hosts {

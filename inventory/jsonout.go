@@ -59,6 +59,8 @@ func writeJSON(b *strings.Builder, v any, depth int) {
 		}
 		indent(depth)
 		b.WriteByte(']')
+	case tuple:
+		writeJSON(b, []any(x), depth)
 	case []string:
 		items := make([]any, len(x))
 		for i, s := range x {

@@ -69,12 +69,18 @@ func (inv *Inventory) graph(b *strings.Builder, g *Group, depth int, vars bool) 
 		for _, h := range g.hosts {
 			line(h.Name, depth+1)
 			if vars {
-				showVars(line, h.own, depth+2)
+				showVars(line, h.Vars, depth+2)
 			}
 		}
 	}
 	if vars {
-		showVars(line, g.Vars, depth+1)
+		groupVars := map[string]any{}
+		for _, m := range append([]map[string]any{g.Vars}, g.dirVars...) {
+			for k, v := range m {
+				groupVars[k] = v
+			}
+		}
+		showVars(line, groupVars, depth+1)
 	}
 }
 

@@ -128,8 +128,11 @@ func (p *pyParser) tuple() (any, error) {
 	if len(items) == 1 && !strings.HasSuffix(inner, ",") {
 		return items[0], nil
 	}
-	return items, nil
+	return tuple(items), nil
 }
+
+// tuple is a Python tuple: a list in JSON, (a, b) when printed.
+type tuple []any
 
 func (p *pyParser) dict() (any, error) {
 	out := map[string]any{}

@@ -25,6 +25,15 @@ func pyRepr(v any) string {
 			parts[i] = pyInner(e)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
+	case tuple:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = pyInner(e)
+		}
+		if len(parts) == 1 {
+			return "(" + parts[0] + ",)"
+		}
+		return "(" + strings.Join(parts, ", ") + ")"
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -35,6 +44,12 @@ func pyRepr(v any) string {
 			parts = append(parts, "'"+k+"': "+pyInner(x[k]))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	case float64:
+		r := pyFloat(x)
+		if s, ok := map[string]string{"Infinity": "inf", "-Infinity": "-inf", "NaN": "nan"}[r]; ok {
+			return s // str() and JSON differ only here
+		}
+		return r
 	default:
 		return formatScalar(x)
 	}

@@ -81,11 +81,10 @@ func (inv *Inventory) scriptGroup(path, name string, raw json.RawMessage) ([]str
 		_, hasChildren := d["children"]
 		if !hasHosts && !hasVars && !hasChildren {
 			// Ansible's quirk: a mapping without those keys is a host
-			// of that name, and the mapping its variables.
-			h := inv.host(name)
-			g.addHost(h)
+			// of that name in the group, and the mapping the group's vars.
+			g.addHost(inv.host(name))
 			for k, v := range d {
-				h.own[k] = v
+				g.Vars[k] = v
 			}
 			return []string{name}, nil
 		}

@@ -19,6 +19,7 @@ type inventoryOptions struct {
 	graph   bool
 	host    string
 	vars    bool
+	yaml    bool
 	output  string
 }
 
@@ -29,6 +30,7 @@ func (o *inventoryOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.graph, "graph", false, "print the group tree (optionally below the group given as argument)")
 	fs.StringVar(&o.host, "host", "", "print one host's variables as JSON")
 	fs.BoolVar(&o.vars, "vars", false, "with --graph, show variables too")
+	fs.BoolVarP(&o.yaml, "yaml", "y", false, "with --list, print YAML instead of JSON")
 	fs.StringVar(&o.output, "output", "", "write the output to this file instead of stdout")
 }
 
@@ -65,6 +67,10 @@ func runInventory(ctx context.Context, o *inventoryOptions, g *globalOptions, ar
 	}
 	var text string
 	switch {
+	case o.list && o.yaml:
+		if text, err = inv.ListYAML(); err != nil {
+			return err
+		}
 	case o.list:
 		text = inv.ListJSON() + "\n"
 	case o.host != "":

@@ -83,7 +83,24 @@ func newAuthenticator(home, agentSocket string, prompter Prompter, log logrus.Fi
 // no Prompter. ctx bounds the agent and the passphrase prompt. release
 // closes the agent connection: call it once the handshake is over.
 func (a *authenticator) methods(ctx context.Context, keyFiles []string, identitiesOnly bool, password string) (methods []ssh.AuthMethod, release func(), err error) {
-	explicit := len(keyFiles) > 0
+	signers, release, err := a.publicKeys(ctx, keyFiles, identitiesOnly)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(signers) > maxAuthTries {
+		a.log.Debugf("offering %d public keys; sshd stops after MaxAuthTries (6 by default) failures, so set IdentitiesOnly yes or --private-key to offer the right one", len(signers))
+	}
+	if len(signers) > 0 {
+		methods = append(methods, ssh.PublicKeysCallback(func() ([]ssh.Signer, error) { return signers, nil }))
+	}
+	if password != "" {
+		methods = append(methods, ssh.Password(password), ssh.KeyboardInteractive(answerWith(password)))
+	}
+	return methods, release, nil
+}
+
+// publicKeys returns the keys to offer, in order, each once.
+func (a *authenticator) publicKeys(ctx context.Context, keyFiles []string, identitiesOnly bool) ([]ssh.Signer, func(), error) {
 	ids := a.identities(keyFiles)
 	agentKeys, release := a.agentKeys(ctx)
 	var signers []ssh.Signer
@@ -97,14 +114,11 @@ func (a *authenticator) methods(ctx context.Context, keyFiles []string, identiti
 			add(s)
 		}
 	}
-	inAgent := func(k *keyFile) bool {
-		return k.pub != nil && slices.ContainsFunc(agentKeys, func(s ssh.Signer) bool { return sameKey(k.pub, s.PublicKey()) })
-	}
 	for _, k := range ids {
-		if inAgent(k) {
+		if k.pub != nil && slices.ContainsFunc(agentKeys, func(s ssh.Signer) bool { return sameKey(k.pub, s.PublicKey()) }) {
 			continue // the agent signs for it, without a passphrase
 		}
-		s, err := a.signer(ctx, k, explicit)
+		s, err := a.signer(ctx, k, len(keyFiles) > 0)
 		if err != nil {
 			release()
 			return nil, nil, err
@@ -113,16 +127,7 @@ func (a *authenticator) methods(ctx context.Context, keyFiles []string, identiti
 			add(s)
 		}
 	}
-	if len(signers) > maxAuthTries {
-		a.log.Debugf("offering %d public keys; sshd stops after MaxAuthTries (6 by default) failures, so set IdentitiesOnly yes or --private-key to offer the right one", len(signers))
-	}
-	if len(signers) > 0 {
-		methods = append(methods, ssh.PublicKeysCallback(func() ([]ssh.Signer, error) { return signers, nil }))
-	}
-	if password != "" {
-		methods = append(methods, ssh.Password(password), ssh.KeyboardInteractive(answerWith(password)))
-	}
-	return methods, release, nil
+	return signers, release, nil
 }
 
 // identities returns the identity files of a connection: keyFiles, or the
@@ -267,7 +272,10 @@ func (a *authenticator) askPassphrase(ctx context.Context, k *keyFile) (ssh.Sign
 		return nil, nil
 	}
 	pass, err := a.prompter.Prompt(ctx, fmt.Sprintf("Enter passphrase for key '%s': ", k.path))
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return nil, fmt.Errorf("read the passphrase of key %s: %w", k.path, err)
+	case err != nil:
 		return nil, fmt.Errorf("%w: read the passphrase of key %s: %w", ErrAuth, k.path, err)
 	}
 	s, err := ssh.ParsePrivateKeyWithPassphrase(k.encrypted, []byte(pass))

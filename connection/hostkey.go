@@ -55,7 +55,7 @@ func newHostKeys(defaults, extra []string, userFile string, log logrus.FieldLogg
 		switch err := readable(f); {
 		case err == nil:
 			files = append(files, f)
-		case errors.Is(err, fs.ErrNotExist):
+		case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR): // cannot exist
 		default:
 			return nil, fmt.Errorf("connection: read known_hosts %s: %w; fix its permissions, or move it away to start an empty one", f, err)
 		}
@@ -227,8 +227,16 @@ func (h *hostKeys) unknown(name, hostport string, key ssh.PublicKey, policy Host
 		h.log.WithField(KeyHost, name).Debugf("host key for %s is not known; trusted because host key checking is off", hostport)
 		return nil
 	case HostKeyAcceptNew:
-		if err := h.record(name, hostport, key); err != nil {
-			return fmt.Errorf("%w: %s: record the new host key of %s in %s: %w", ErrHostKey, name, hostport, h.userFile, err)
+		err := h.record(name, hostport, key)
+		if errors.Is(err, ErrHostKey) {
+			return err
+		}
+		if err != nil {
+			// As ssh does, a known_hosts that cannot be written does not
+			// stop the connection; the key is trusted for this run only.
+			h.accepted[norm] = key
+			h.log.WithField(KeyHost, name).Warnf("could not add host key for %s (%s %s) to %s: %v; trusting it for this run only",
+				hostport, key.Type(), ssh.FingerprintSHA256(key), h.userFile, err)
 		}
 		return nil
 	default:
@@ -255,7 +263,9 @@ func keyscanCommand(hostport, file string) string {
 
 // record appends key for hostport to the user's known_hosts, with the host
 // name hashed as `ssh -o HashKnownHosts=yes` writes it, and trusts it for
-// the rest of the run. h.mu is held, which orders appends within this
+// the rest of the run. An error wrapping ErrHostKey means another process
+// recorded a different key for the host meanwhile; other errors mean the
+// file could not be written. h.mu is held, which orders appends within this
 // process.
 //
 // Against other processes (another drover, ssh) the append runs under an

@@ -88,12 +88,12 @@ func hostServer(t *testing.T, keys ...ssh.Signer) string {
 			wg.Go(func() {
 				defer c.Close()
 				if conn, chans, reqs, err := ssh.NewServerConn(c, cfg); err == nil {
-					go ssh.DiscardRequests(reqs)
-					go func() {
+					wg.Go(func() { ssh.DiscardRequests(reqs) })
+					wg.Go(func() {
 						for ch := range chans {
 							ch.Reject(ssh.Prohibited, "test server")
 						}
-					}()
+					})
 					conn.Close()
 				}
 			})
@@ -320,6 +320,26 @@ func TestHostKeyAcceptNew(t *testing.T) {
 	// The same host with another key in the same run is a change.
 	if err := connectAs(t, hostServer(t, newKey(t)), hk, "web.test:2222", HostKeyAcceptNew); !errors.Is(err, ErrHostKey) || !strings.Contains(err.Error(), "has changed") {
 		t.Errorf("other key, same run: got %v, want a changed-key error", err)
+	}
+}
+
+func TestHostKeyAcceptNewReadOnly(t *testing.T) {
+	notDir := writeKnownHosts(t, "")
+	userFile := filepath.Join(notDir, "known_hosts") // cannot be created, even by root
+	log, hook := logtest.NewNullLogger()
+	hk, err := newHostKeys(nil, nil, userFile, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := hostServer(t, newKey(t))
+	if err := connectAs(t, addr, hk, "web.test:22", HostKeyAcceptNew); err != nil {
+		t.Fatalf("accept-new with an unwritable known_hosts: got %v, want the key trusted", err)
+	}
+	if e := hook.LastEntry(); e == nil || e.Level != logrus.WarnLevel || !strings.Contains(e.Message, "for this run only") {
+		t.Errorf("got log entry %v, want a warning", e)
+	}
+	if err := connectAs(t, addr, hk, "web.test:22", HostKeyStrict); err != nil {
+		t.Errorf("same run after accept-new: %v", err)
 	}
 }
 

@@ -182,7 +182,7 @@ func parseMatch(words []string) (matchBlock, error) {
 			}
 			pat, err := sshconfig.NewPattern(p)
 			if err != nil {
-				return matchBlock{}, fmt.Errorf("Match host pattern %q: %w", p, err)
+				return matchBlock{}, fmt.Errorf("pattern %q of Match host: %w", p, err)
 			}
 			h.Patterns = append(h.Patterns, pat)
 		}
@@ -190,10 +190,10 @@ func parseMatch(words []string) (matchBlock, error) {
 	}
 	for _, w := range words[1:] {
 		if matchCriteria[strings.ToLower(w)] {
-			return matchBlock{}, fmt.Errorf("Match %s: drover supports only \"Match all\" and \"Match host PATTERNS\" on their own; use a Host block", strings.Join(words, " "))
+			return matchBlock{}, fmt.Errorf("%q: drover supports only \"Match all\" and \"Match host PATTERNS\" on their own; use a Host block", "Match "+strings.Join(words, " "))
 		}
 	}
-	return matchBlock{}, fmt.Errorf("Match %s: want \"Match all\" or \"Match host PATTERN[,PATTERN...]\"", strings.Join(words, " "))
+	return matchBlock{}, fmt.Errorf("%q: want \"Match all\" or \"Match host PATTERN[,PATTERN...]\"", "Match "+strings.Join(words, " "))
 }
 
 // checkValue returns why value is not valid for key, or "".
@@ -220,7 +220,7 @@ func checkValue(key, value string) string {
 		default:
 			return "want yes, no, ask, off or accept-new"
 		}
-	case "hostname", "user", "proxyjump", "identityfile":
+	case "hostname", "user", "proxyjump": // IdentityFile may be a quoted path with spaces
 		if strings.ContainsAny(value, " \t") {
 			return "want one value"
 		}

@@ -157,13 +157,13 @@ func TestSSHConfigIncludeAndEnv(t *testing.T) {
 	}
 	write("conf.d/10-app.conf", "Host app\n  User appuser\n  IdentityFile ${DROVER_TEST_KEYS}/app\n")
 	write("conf.d/20-all.conf", "Host *\n  IdentityFile ~/included\n")
-	main := write("config", "Include "+dir+"/conf.d/*.conf\n\nHost app\n  User ignored\n  IdentityFile ${DROVER_TEST_UNSET}/k\n")
+	main := write("config", "Include "+dir+"/conf.d/*.conf\n\nHost app\n  User ignored\n  IdentityFile ${DROVER_TEST_UNSET}/k\n  IdentityFile \"/with space/k\"\n")
 	t.Setenv("DROVER_TEST_KEYS", "/srv/keys")
 	c, err := loadSSHConfig(main, true, "/home/me")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := hostSettings{User: "appuser", IdentityFiles: []string{"/srv/keys/app", "/home/me/included", "${DROVER_TEST_UNSET}/k"}}
+	want := hostSettings{User: "appuser", IdentityFiles: []string{"/srv/keys/app", "/home/me/included", "${DROVER_TEST_UNSET}/k", "/with space/k"}}
 	if diff := cmp.Diff(want, c.resolve("app")); diff != "" {
 		t.Errorf("resolve(app) (-want +got):\n%s", diff)
 	}
@@ -177,7 +177,7 @@ func TestSSHConfigErrors(t *testing.T) {
 		{"bad-flag", `:2: IdentitiesOnly "sometimes": want yes or no`},
 		{"missing-value", `:2: User "": missing value`},
 		{"two-values", `:2: HostName "two words": want one value`},
-		{"match-criteria", `:4: Match host a user b: drover supports only "Match all" and "Match host PATTERNS"`},
+		{"match-criteria", `:4: "Match host a user b": drover supports only "Match all" and "Match host PATTERNS"`},
 		{"match-exec", `:2:7: Match Exec is not supported`},
 	}
 	for _, tt := range tests {

@@ -129,12 +129,14 @@ func sameYAML(t *testing.T, a, b string) bool {
 // `ansible --list-hosts` and requires the same hosts in the same order.
 func TestCompatPatterns(t *testing.T) {
 	requireAnsible(t, "ansible")
+	// Ansible lists the hosts of groups two or more levels down in Python
+	// set order, which varies between runs; the patterns below avoid that.
 	tests := []struct{ fixture, pattern string }{
-		{"ini-basic", "all"}, {"ini-basic", "web*"}, {"ini-basic", "prod"}, {"ini-basic", "web:db"},
+		{"ini-ranges", "all"}, {"ini-ranges", "*"}, {"ini-basic", "web*"}, {"ini-basic", "prod"}, {"ini-basic", "web:db"},
 		{"ini-basic", "db,web"}, {"ini-basic", "prod:!db"}, {"ini-basic", "prod:&staging"}, {"ini-basic", `~web\d`},
-		{"ini-basic", "web[-1]"}, {"ini-basic", "prod[0:1]"}, {"ini-basic", "prod[1:]"}, {"ini-basic", "!web"},
+		{"ini-basic", "web[-1]"}, {"ini-basic", "prod[0:1]"}, {"ini-basic", "prod[1:]"}, {"ini-ranges", "!web"},
 		{"ini-basic", "db,web1.example.com"}, {"ini-basic", "*.example.com"}, {"ini-basic", "staging:web"},
-		{"ini-basic", "loose*:&all"}, {"ini-basic", "ungrouped"}, {"ini-ranges", "web[0]"}, {"ini-ranges", "grid:!rack1*"},
+		{"ini-basic", "loose*:&ungrouped"}, {"ini-basic", "~loose:&ungrouped"}, {"ini-basic", "ungrouped"}, {"ini-ranges", "web[0]"}, {"ini-ranges", "grid:!rack1*"},
 		{"yaml-basic", "web:&canary"}, {"yaml-basic", "all:!web"}, {"priorities", "a,c"},
 	}
 	for _, tt := range tests {

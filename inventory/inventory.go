@@ -318,9 +318,6 @@ func (inv *Inventory) GroupNames(h *Host) []string {
 // Ansible orders groups within a level by Python set iteration; drover uses
 // the order the groups were defined in, which is stable.
 func (inv *Inventory) groupHosts(g *Group) []*Host {
-	if g.Name == "all" {
-		return inv.hosts
-	}
 	var out []*Host
 	seenHost := map[*Host]bool{}
 	seenGroup := map[*Group]bool{g: true}
@@ -424,7 +421,7 @@ func termRank(t string) int {
 func splitPattern(p string) []string {
 	var terms []string
 	sep := ","
-	if !strings.Contains(p, ",") && !strings.Contains(p, "::") && !strings.HasPrefix(p, "~") {
+	if !strings.Contains(p, ",") && !strings.Contains(p, "::") {
 		sep = ":"
 		// host[1:3] subscripts hold colons too: keep bracketed parts whole.
 		return splitOutsideBrackets(p)
@@ -498,9 +495,6 @@ func (inv *Inventory) isName(term string) bool {
 // matchFunc returns the hosts of every group whose name matches, and every
 // host whose name matches, in inventory order.
 func (inv *Inventory) matchFunc(match func(string) bool) []*Host {
-	if match("all") {
-		return inv.hosts
-	}
 	var out []*Host
 	add := func(hs []*Host) {
 		for _, h := range hs {

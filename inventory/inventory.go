@@ -52,6 +52,7 @@ type Group struct {
 
 	dirVars  []map[string]any // from group_vars/, one per inventory directory
 	hosts    []*Host
+	hostSet  map[*Host]bool
 	children []*Group
 	parents  []*Group
 }
@@ -94,10 +95,26 @@ func (inv *Inventory) host(name string) *Host {
 }
 
 func (g *Group) addHost(h *Host) {
-	if !slices.Contains(g.hosts, h) {
+	if g.hostSet == nil {
+		g.hostSet = map[*Host]bool{}
+	}
+	if !g.hostSet[h] {
+		g.hostSet[h] = true
 		g.hosts = append(g.hosts, h)
 		h.groups = append(h.groups, g)
 	}
+}
+
+// removeHosts drops the hosts for which drop is true from g.
+func (g *Group) removeHosts(drop func(*Host) bool) {
+	g.hosts = slices.DeleteFunc(g.hosts, func(h *Host) bool {
+		if drop(h) {
+			delete(g.hostSet, h)
+			h.groups = slices.DeleteFunc(h.groups, func(x *Group) bool { return x == g })
+			return true
+		}
+		return false
+	})
 }
 
 func (g *Group) addChild(c *Group) {
@@ -130,18 +147,13 @@ func (inv *Inventory) finish() {
 			all.addChild(g)
 		}
 	}
+	all.removeHosts(func(*Host) bool { return true }) // hosts listed under all itself
 	for _, h := range inv.hosts {
-		if i := slices.Index(h.groups, all); i >= 0 { // hosts listed under all itself
-			h.groups = slices.Delete(h.groups, i, i+1)
-			all.hosts = slices.DeleteFunc(all.hosts, func(x *Host) bool { return x == h })
-		}
-		if len(h.groups) == 0 || len(h.groups) == 1 && h.groups[0] == ungrouped {
+		if len(h.groups) == 0 {
 			ungrouped.addHost(h)
-		} else if slices.Contains(h.groups, ungrouped) {
-			ungrouped.hosts = slices.DeleteFunc(ungrouped.hosts, func(x *Host) bool { return x == h })
-			h.groups = slices.DeleteFunc(h.groups, func(x *Group) bool { return x == ungrouped })
 		}
 	}
+	ungrouped.removeHosts(func(h *Host) bool { return len(h.groups) > 1 })
 	for _, g := range inv.order {
 		if p, ok := g.Vars["ansible_group_priority"]; ok {
 			if n, err := strconv.Atoi(fmt.Sprint(p)); err == nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -554,4 +555,28 @@ func slice(hosts []*Host, a, b string, isRange bool) ([]*Host, error) {
 		return nil, nil
 	}
 	return hosts[start : end+1], nil
+}
+
+// Limit narrows hosts to those the --limit pattern selects, keeping their
+// order. "@file" reads the pattern from a file, one term per line, as
+// Ansible's retry files hold them.
+func (inv *Inventory) Limit(hosts []*Host, limit string) ([]*Host, error) {
+	if strings.HasPrefix(limit, "@") {
+		data, err := os.ReadFile(limit[1:])
+		if err != nil {
+			return nil, fmt.Errorf("--limit %s: %w", limit, err)
+		}
+		var terms []string
+		for _, line := range strings.Split(string(data), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				terms = append(terms, line)
+			}
+		}
+		limit = strings.Join(terms, ",")
+	}
+	allowed, err := inv.Match(limit)
+	if err != nil && !errors.Is(err, ErrNoHosts) {
+		return nil, err
+	}
+	return slices.DeleteFunc(slices.Clone(hosts), func(h *Host) bool { return !slices.Contains(allowed, h) }), nil
 }

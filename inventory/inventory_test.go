@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -79,4 +81,22 @@ func FuzzParseHostList(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLimit(t *testing.T) {
+	inv, _ := ParseHostList("web1,web2,db1,")
+	all, _ := inv.Match("all")
+	got, err := inv.Limit(all, "web*:!web2")
+	if err != nil || !cmp.Equal(names(got), []string{"web1"}) {
+		t.Errorf("Limit = %v, %v", names(got), err)
+	}
+	retry := filepath.Join(t.TempDir(), "site.retry")
+	os.WriteFile(retry, []byte("db1\nweb2\n"), 0o644)
+	got, err = inv.Limit(all, "@"+retry)
+	if err != nil || !cmp.Equal(names(got), []string{"web2", "db1"}) {
+		t.Errorf("Limit @file = %v, %v", names(got), err)
+	}
+	if _, err := inv.Limit(all, "@/nonexistent"); err == nil {
+		t.Error("missing limit file gave no error")
+	}
 }

@@ -22,6 +22,7 @@ import (
 // execOptions are the flags of `drover exec`.
 type execOptions struct {
 	inventories     []string
+	limit           string
 	module          string
 	args            string
 	forks           int
@@ -47,6 +48,7 @@ type execOptions struct {
 // AddFlags registers the options on fs, with Ansible's names.
 func (o *execOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&o.inventories, "inventory", "i", nil, "inventory: file, directory, script or host list such as 'web1,web2,' (repeatable)")
+	fs.StringVarP(&o.limit, "limit", "l", "", "further limit the selected hosts with a pattern (@file reads one per line)")
 	fs.StringVarP(&o.module, "module-name", "m", "command", "module to run")
 	fs.StringVarP(&o.args, "args", "a", "", "module arguments, as k=v pairs or JSON")
 	fs.IntVarP(&o.forks, "forks", "f", 50, "hosts worked on at once")
@@ -110,6 +112,16 @@ func runExec(ctx context.Context, o *execOptions, g *globalOptions, pattern stri
 		pattern = hostNames(pattern)
 	}
 	hosts, err := inv.Match(pattern)
+	if errors.Is(err, inventory.ErrNoHosts) {
+		fmt.Fprintln(g.stderr, "[WARNING]: No hosts matched, nothing to do")
+		return nil
+	}
+	if err == nil && o.limit != "" {
+		hosts, err = inv.Limit(hosts, o.limit)
+		if err == nil && len(hosts) == 0 {
+			err = inventory.ErrNoHosts
+		}
+	}
 	if errors.Is(err, inventory.ErrNoHosts) {
 		fmt.Fprintln(g.stderr, "[WARNING]: No hosts matched, nothing to do")
 		return nil

@@ -44,7 +44,7 @@ func writeLargeInventory(tb testing.TB) string {
 func BenchmarkLoad10k(b *testing.B) {
 	src := writeLargeInventory(b)
 	for b.Loop() {
-		inv, err := Load(b.Context(), src)
+		inv, err := Load(b.Context(), nil, src)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -56,7 +56,7 @@ func BenchmarkLoad10k(b *testing.B) {
 
 // BenchmarkMatch10k selects by pattern in a 10,000-host inventory.
 func BenchmarkMatch10k(b *testing.B) {
-	inv, err := Load(b.Context(), writeLargeInventory(b))
+	inv, err := Load(b.Context(), nil, writeLargeInventory(b))
 	if err != nil {
 		b.Fatal(err)
 	}

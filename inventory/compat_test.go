@@ -76,7 +76,7 @@ func TestCompatWithAnsibleInventory(t *testing.T) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
 			sources := compatSources(t, dir)
-			inv, err := Load(t.Context(), sources...)
+			inv, err := Load(t.Context(), nil, sources...)
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
@@ -143,7 +143,7 @@ func TestCompatPatterns(t *testing.T) {
 		t.Run(tt.fixture+" "+tt.pattern, func(t *testing.T) {
 			t.Parallel()
 			sources := compatSources(t, filepath.Join("testdata/compat", tt.fixture))
-			inv, err := Load(t.Context(), sources...)
+			inv, err := Load(t.Context(), nil, sources...)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -28,7 +28,8 @@ func TestBadInput(t *testing.T) {
 		{"yaml syntax", "inv.yml", "all:\n  hosts:\n    - [\n", false, []string{"inv.yml", "line"}},
 		{"yaml hosts not a mapping", "inv.yml", "all:\n  hosts:\n    - h1\n", false, []string{"inv.yml:3:5", "hosts of group all must be a mapping"}},
 		{"yaml vars not a mapping", "inv.yml", "all:\n  vars: [1]\n", false, []string{"inv.yml:2:9", "variables must be a mapping"}},
-		{"vault", "inv.yml", "all:\n  vars:\n    pw: !vault |\n      $ANSIBLE_VAULT;1.1;AES256\n      6162\n", false, []string{"inv.yml:3:9", "not supported yet"}},
+		{"vault", "inv.yml", "all:\n  vars:\n    pw: !vault |\n      not a vault text\n", false, []string{"inv.yml:3:9", "not a vault text"}},
+		{"encrypted file without secret", "inv.yml", "$ANSIBLE_VAULT;1.1;AES256\n6162\n", false, []string{"inv.yml", "vault"}},
 		{"script fails", "inv.sh", "#!/bin/sh\necho 'cloud API said no' >&2\nexit 1\n", true, []string{"inv.sh --list exited with status 1", "cloud API said no"}},
 		{"script prints garbage", "inv.sh", "#!/bin/sh\necho hello\n", true, []string{"inv.sh", "did not print a JSON object"}},
 		{"script host fails", "inv.sh", "#!/bin/sh\n[ \"$1\" = --list ] && echo '{\"g\": [\"h1\"]}' && exit 0\necho 'no such host' >&2; exit 2\n", true, []string{"--host h1 exited with status 2", "no such host"}},
@@ -43,7 +44,7 @@ func TestBadInput(t *testing.T) {
 			if err := os.WriteFile(p, []byte(tt.text), mode); err != nil {
 				t.Fatal(err)
 			}
-			_, err := Load(t.Context(), p)
+			_, err := Load(t.Context(), nil, p)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -58,7 +59,7 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Load(t.Context(), "/nonexistent/inventory"); err == nil || !strings.Contains(err.Error(), "/nonexistent/inventory") {
+	if _, err := Load(t.Context(), nil, "/nonexistent/inventory"); err == nil || !strings.Contains(err.Error(), "/nonexistent/inventory") {
 		t.Errorf("missing source: %v", err)
 	}
 }

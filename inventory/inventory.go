@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/drover/drover/vault"
 )
 
 // Inventory is a set of hosts and groups. It is immutable once loaded.
@@ -19,6 +21,7 @@ type Inventory struct {
 	groups map[string]*Group
 	order  []*Group // groups in the order they were created
 	warns  []string
+	keys   *vault.Keyring
 }
 
 // Warnings are problems Ansible also tolerates with a warning, such as an

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"github.com/drover/drover/vault"
 	"math"
 	"math/big"
 	"slices"
@@ -61,6 +62,8 @@ func writeJSON(b *strings.Builder, v any, depth int) {
 		b.WriteByte(']')
 	case tuple:
 		writeJSON(b, []any(x), depth)
+	case vault.String:
+		writeJSON(b, map[string]any{"__ansible_vault": x.Text}, depth)
 	case []string:
 		items := make([]any, len(x))
 		for i, s := range x {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/drover/drover/vault"
 )
 
 // ignoredSuffixes are the files Ansible skips in an inventory directory
@@ -17,9 +19,11 @@ var ignoredSuffixes = []string{"~", ".orig", ".bak", ".ini", ".cfg", ".retry", "
 
 // Load reads inventory sources: files (INI or YAML), directories of them,
 // executable scripts, and comma-separated host lists. group_vars/ and
-// host_vars/ beside each source are read too.
-func Load(ctx context.Context, sources ...string) (*Inventory, error) {
+// host_vars/ beside each source are read too. keys opens vault-encrypted
+// files; !vault values stay encrypted until used. keys may be nil.
+func Load(ctx context.Context, keys *vault.Keyring, sources ...string) (*Inventory, error) {
 	inv := New()
+	inv.keys = keys
 	var dirs []string
 	for _, src := range sources {
 		if strings.Contains(src, ",") && !fileExists(src) {
@@ -96,11 +100,18 @@ func hasIgnoredSuffix(name string) bool {
 // loadFile reads one source: a script when executable or starting with
 // #!, YAML when it has a YAML extension or parses as one, INI otherwise.
 func (inv *Inventory) loadFile(ctx context.Context, path string, named bool) error {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("inventory %s: %w", path, errors.Unwrap(err))
-	}
 	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&0o111 != 0 {
+		return inv.runScript(ctx, path)
+	}
+	src, err := readMaybeEncrypted(path, inv.keys)
+	if err != nil {
+		return fmt.Errorf("inventory %w", err)
+	}
+	fi, err = os.Stat(path)
 	if err != nil {
 		return err
 	}
@@ -121,7 +132,7 @@ func (inv *Inventory) loadFile(ctx context.Context, path string, named bool) err
 // loadVarsDirs reads group_vars/ and host_vars/ in dir.
 func (inv *Inventory) loadVarsDirs(dir string) error {
 	for _, g := range inv.order {
-		vars, err := loadVarsEntry(filepath.Join(dir, "group_vars"), g.Name)
+		vars, err := loadVarsEntry(filepath.Join(dir, "group_vars"), g.Name, inv.keys)
 		if err != nil {
 			return err
 		}
@@ -130,7 +141,7 @@ func (inv *Inventory) loadVarsDirs(dir string) error {
 		}
 	}
 	for _, h := range inv.hosts {
-		vars, err := loadVarsEntry(filepath.Join(dir, "host_vars"), h.Name)
+		vars, err := loadVarsEntry(filepath.Join(dir, "host_vars"), h.Name, inv.keys)
 		if err != nil {
 			return err
 		}
@@ -143,7 +154,7 @@ func (inv *Inventory) loadVarsDirs(dir string) error {
 
 // loadVarsEntry reads NAME, NAME.yml, NAME.yaml, NAME.json or the files of
 // directory NAME/ in base, merged in that order.
-func loadVarsEntry(base, name string) (map[string]any, error) {
+func loadVarsEntry(base, name string, keys *vault.Keyring) (map[string]any, error) {
 	var files []string
 	for _, ext := range []string{"", ".yml", ".yaml", ".json"} {
 		p := filepath.Join(base, name+ext)
@@ -177,7 +188,7 @@ func loadVarsEntry(base, name string) (map[string]any, error) {
 	}
 	vars := map[string]any{}
 	for _, f := range files {
-		m, err := readVarsFile(f)
+		m, err := readVarsFile(f, keys)
 		if err != nil {
 			return nil, err
 		}

@@ -1,23 +1,20 @@
 package inventory
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 
 	"github.com/drover/drover/playbook/source"
+	"github.com/drover/drover/vault"
 	"gopkg.in/yaml.v3"
 )
 
 // readVarsFile reads a group_vars or host_vars file: a YAML (or JSON)
 // mapping of variables.
-func readVarsFile(path string) (map[string]any, error) {
-	src, err := os.ReadFile(path)
+func readVarsFile(path string, keys *vault.Keyring) (map[string]any, error) {
+	src, err := readMaybeEncrypted(path, keys)
 	if err != nil {
-		return nil, fmt.Errorf("read variables %s: %w", path, err)
-	}
-	if bytes.HasPrefix(src, []byte("$ANSIBLE_VAULT;")) {
-		return nil, fmt.Errorf("%s: %w", path, errVault)
+		return nil, err
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
@@ -35,4 +32,20 @@ func readVarsFile(path string) (map[string]any, error) {
 	default:
 		return nil, source.Errorf(source.Pos{File: path, Line: 1}, "a variables file must hold a mapping of names to values")
 	}
+}
+
+// readMaybeEncrypted reads a file, decrypting it when it is a vault file.
+func readMaybeEncrypted(path string, keys *vault.Keyring) ([]byte, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if !vault.IsEncrypted(src) {
+		return src, nil
+	}
+	plain, err := keys.Decrypt(src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return plain, nil
 }

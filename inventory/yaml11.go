@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/drover/drover/playbook/source"
+	"github.com/drover/drover/vault"
 	"gopkg.in/yaml.v3"
 )
 
@@ -22,9 +22,6 @@ var (
 	yaml11Float = regexp.MustCompile(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`)
 	yaml11Date  = regexp.MustCompile(`^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?$`)
 )
-
-// errVault marks a !vault value, which needs the vault package.
-var errVault = errors.New("vault-encrypted values are not supported yet")
 
 // decodeYAML turns a node into plain Go values with YAML 1.1 scalars,
 // merge keys and anchors resolved.
@@ -56,7 +53,10 @@ func decodeYAML(file string, n *yaml.Node) (any, error) {
 		return out, nil
 	case yaml.ScalarNode:
 		if n.Tag == "!vault" || n.Tag == "!vault-encrypted" {
-			return nil, &source.Error{Pos: pos, Msg: "!vault value", Err: errVault}
+			if !vault.IsEncrypted([]byte(n.Value)) {
+				return nil, source.Errorf(pos, "!vault value is not a vault text; create it with drover vault encrypt-string")
+			}
+			return vault.String{Text: n.Value}, nil
 		}
 		return scalar11(n), nil
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/drover/drover/connection"
 	"github.com/drover/drover/inventory"
 	"github.com/drover/drover/tasks"
+	"github.com/drover/drover/vault"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sync/errgroup"
 )
@@ -22,6 +23,9 @@ type Runner struct {
 	Forks int
 	// Conn holds the command line's connection settings.
 	Conn ConnOptions
+	// Vault opens !vault connection variables (ansible_password...); nil
+	// means no vault secrets were given.
+	Vault *vault.Keyring
 	// Log receives diagnostics; nil discards them.
 	Log logrus.FieldLogger
 }
@@ -82,7 +86,7 @@ func (r *Runner) runOne(ctx context.Context, h *inventory.Host, mod tasks.Module
 }
 
 func (r *Runner) execute(ctx context.Context, h *inventory.Host, mod tasks.Module, job AdHoc) (*tasks.Result, Status) {
-	t, become, err := target(h, r.Conn)
+	t, become, err := target(h, r.Conn, r.Vault)
 	if err != nil {
 		return &tasks.Result{Failed: true, Msg: err.Error()}, StatusFailed
 	}

@@ -53,7 +53,7 @@ func TestTarget(t *testing.T) {
 		"ansible_ssh_private_key_file": "/k", "ansible_ssh_common_args": "-o ProxyJump=jump@bastion:22",
 		"ansible_become": "yes", "ansible_become_pass": "pw",
 	}}
-	tg, b, err := target(h, ConnOptions{User: "cli", PrivateKeyFile: "/cli", BecomeUser: "root"})
+	tg, b, err := target(h, ConnOptions{User: "cli", PrivateKeyFile: "/cli", BecomeUser: "root"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestTarget(t *testing.T) {
 		{"ansible_connection": "winrm"},
 		{"ansible_ssh_extra_args": "-o Compression=yes"},
 	} {
-		if _, _, err := target(&inventory.Host{Name: "x", Vars: bad}, ConnOptions{}); err == nil || !strings.Contains(err.Error(), "host x") {
+		if _, _, err := target(&inventory.Host{Name: "x", Vars: bad}, ConnOptions{}, nil); err == nil || !strings.Contains(err.Error(), "host x") {
 			t.Errorf("vars %v: err = %v", bad, err)
 		}
 	}

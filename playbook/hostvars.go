@@ -7,6 +7,7 @@ import (
 
 	"github.com/drover/drover/connection"
 	"github.com/drover/drover/inventory"
+	"github.com/drover/drover/vault"
 )
 
 // ConnOptions are the command line's connection settings; a host's
@@ -25,8 +26,11 @@ type ConnOptions struct {
 }
 
 // target maps a host's variables onto how to reach it and whom to become.
-func target(h *inventory.Host, o ConnOptions) (connection.Target, *connection.Become, error) {
-	v := hostVars{h}
+func target(h *inventory.Host, o ConnOptions, keys *vault.Keyring) (connection.Target, *connection.Become, error) {
+	v := hostVars{h: h, keys: keys}
+	if err := v.decrypt(); err != nil {
+		return connection.Target{}, nil, err
+	}
 	t := connection.Target{Name: h.Name, Host: v.str("ansible_host", "ansible_ssh_host")}
 	t.User = orDefault(v.str("ansible_user", "ansible_ssh_user"), o.User)
 	t.Password = orDefault(v.str("ansible_password", "ansible_ssh_pass", "ansible_ssh_password"), o.Password)
@@ -106,11 +110,38 @@ func proxyJump(args string) (string, error) {
 	return jump, nil
 }
 
-// hostVars reads connection variables as text.
-type hostVars struct{ h *inventory.Host }
+// hostVars reads connection variables as text, opening !vault values.
+type hostVars struct {
+	h     *inventory.Host
+	keys  *vault.Keyring
+	plain map[string]string // decrypted !vault connection variables
+}
+
+// decrypt opens the !vault values among the ansible_* variables, the only
+// ones a connection reads.
+func (v *hostVars) decrypt() error {
+	for k, x := range v.h.Vars {
+		s, ok := x.(vault.String)
+		if !ok || !strings.HasPrefix(k, "ansible_") {
+			continue
+		}
+		plain, err := s.Decrypt(v.keys)
+		if err != nil {
+			return fmt.Errorf("host %s: variable %s: %w", v.h.Name, k, err)
+		}
+		if v.plain == nil {
+			v.plain = map[string]string{}
+		}
+		v.plain[k] = plain
+	}
+	return nil
+}
 
 func (v hostVars) str(names ...string) string {
 	for _, n := range names {
+		if p, ok := v.plain[n]; ok {
+			return p
+		}
 		if x, ok := v.h.Vars[n]; ok && x != nil {
 			return fmt.Sprint(x)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/drover/drover/playbook"
 	"github.com/drover/drover/playbook/report"
 	"github.com/drover/drover/tasks"
+	"github.com/drover/drover/vault"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -43,6 +44,7 @@ type execOptions struct {
 	hostKeyChecking string
 	sshConfig       string
 	maxSessions     int
+	vault           vaultOptions
 }
 
 // AddFlags registers the options on fs, with Ansible's names.
@@ -70,6 +72,7 @@ func (o *execOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.hostKeyChecking, "host-key-checking", "", "unknown host keys: strict, accept-new or off (default: ssh_config's StrictHostKeyChecking, else strict)")
 	fs.StringVar(&o.sshConfig, "ssh-config", "", "ssh_config file (default ~/.ssh/config)")
 	fs.IntVar(&o.maxSessions, "max-sessions", 0, "concurrent commands per connection (default 6; sshd allows 10)")
+	o.vault.AddFlags(fs)
 }
 
 func newExecCommand(g *globalOptions) *cobra.Command {
@@ -103,7 +106,11 @@ func newExecCommand(g *globalOptions) *cobra.Command {
 }
 
 func runExec(ctx context.Context, o *execOptions, g *globalOptions, pattern string) error {
-	inv, err := o.inventory(ctx, pattern)
+	keys, err := o.vault.keyring(ctx, g)
+	if err != nil {
+		return &usageError{err}
+	}
+	inv, err := o.inventory(ctx, keys, pattern)
 	if err != nil {
 		return &usageError{err}
 	}
@@ -166,6 +173,7 @@ func runExec(ctx context.Context, o *execOptions, g *globalOptions, pattern stri
 		Reporter: &report.AdHoc{W: g.stdout, OneLine: o.oneLine, Color: isTerminal(g.stdout)},
 		Forks:    o.forks,
 		Conn:     connOpts,
+		Vault:    keys,
 		Log:      log,
 	}
 	stats, err := runner.RunAdHoc(ctx, playbook.AdHoc{Hosts: hosts, Module: o.module, Args: args, Check: o.check, Diff: o.diff})
@@ -182,11 +190,11 @@ func runExec(ctx context.Context, o *execOptions, g *globalOptions, pattern stri
 
 // inventory loads the -i sources; without them the pattern itself is read
 // as a host list (web1,web2), with localhost the implicit local host.
-func (o *execOptions) inventory(ctx context.Context, pattern string) (*inventory.Inventory, error) {
+func (o *execOptions) inventory(ctx context.Context, keys *vault.Keyring, pattern string) (*inventory.Inventory, error) {
 	if len(o.inventories) > 0 {
-		return inventory.Load(ctx, o.inventories...)
+		return inventory.Load(ctx, keys, o.inventories...)
 	}
-	if env, err := loadInventory(ctx, nil); err != nil || len(env.Hosts()) > 0 {
+	if env, err := loadInventory(ctx, keys, nil); err != nil || len(env.Hosts()) > 0 {
 		return env, err
 	}
 	if strings.ContainsAny(pattern, "*?[!&~") {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/drover/drover/inventory"
+	"github.com/drover/drover/vault"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -21,6 +22,7 @@ type inventoryOptions struct {
 	vars    bool
 	yaml    bool
 	output  string
+	vault   vaultOptions
 }
 
 // AddFlags registers the options with ansible-inventory's names.
@@ -32,6 +34,7 @@ func (o *inventoryOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.vars, "vars", false, "with --graph, show variables too")
 	fs.BoolVarP(&o.yaml, "yaml", "y", false, "with --list, print YAML instead of JSON")
 	fs.StringVar(&o.output, "output", "", "write the output to this file instead of stdout")
+	o.vault.AddFlags(fs)
 }
 
 func newInventoryCommand(g *globalOptions) *cobra.Command {
@@ -58,7 +61,11 @@ func runInventory(ctx context.Context, o *inventoryOptions, g *globalOptions, ar
 	if modes != 1 {
 		return &usageError{errors.New("choose one of --list, --graph or --host")}
 	}
-	inv, err := loadInventory(ctx, o.sources)
+	keys, err := o.vault.keyring(ctx, g)
+	if err != nil {
+		return &usageError{err}
+	}
+	inv, err := loadInventory(ctx, keys, o.sources)
 	if err != nil {
 		return &usageError{err}
 	}
@@ -99,7 +106,7 @@ func runInventory(ctx context.Context, o *inventoryOptions, g *globalOptions, ar
 
 // loadInventory reads the -i sources, or the default ones from the
 // environment.
-func loadInventory(ctx context.Context, sources []string) (*inventory.Inventory, error) {
+func loadInventory(ctx context.Context, keys *vault.Keyring, sources []string) (*inventory.Inventory, error) {
 	if len(sources) == 0 {
 		for _, env := range []string{"DROVER_INVENTORY", "ANSIBLE_INVENTORY"} {
 			if v := os.Getenv(env); v != "" {
@@ -111,7 +118,7 @@ func loadInventory(ctx context.Context, sources []string) (*inventory.Inventory,
 	if len(sources) == 0 {
 		return inventory.New(), nil
 	}
-	return inventory.Load(ctx, sources...)
+	return inventory.Load(ctx, keys, sources...)
 }
 
 // writeFileAtomic writes data to name through a temporary file and rename.

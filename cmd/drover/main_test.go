@@ -178,3 +178,31 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		}
 	}
 }
+
+// TestVaultAndBecomeSecretsNeverPrinted: the become password comes from a
+// !vault inventory variable; neither it nor the vault password appears in
+// anything drover prints at -vvvv.
+func TestVaultAndBecomeSecretsNeverPrinted(t *testing.T) {
+	sshtest.RequireRoot(t)
+	isolate(t)
+	s := sshtest.Start(t, sshtest.Options{})
+	users := sshtest.TestUsers(t)
+	key, _ := sshtest.ClientKey(t)
+	known := s.WriteKnownHosts(t)
+	dir := t.TempDir()
+	vaultPW := "vault-" + users.SudoPassword[:8]
+	pwFile := write(t, dir, "pw", vaultPW+"\n", 0o600)
+	_, enc, _ := drover(t, "vault", "encrypt-string", "--vault-password-file", pwFile, "-n", "ansible_become_password", users.SudoPassword)
+	inv := write(t, dir, "inv.yml", fmt.Sprintf("all:\n  hosts:\n    web1:\n      ansible_host: %s\n      ansible_port: %d\n      ansible_user: %s\n      ansible_ssh_private_key_file: %s\n%s",
+		s.Host, s.Port, users.SudoPass, key, indent(enc, "      ")), 0o644)
+	code, out, errOut := drover(t, "exec", "web1", "-i", inv, "--known-hosts", known, "--vault-password-file", pwFile, "-vvvv", "-b", "-a", "id -u")
+	all := out + errOut
+	if code != 0 || !strings.Contains(out, "web1 | CHANGED | rc=0 >>\n0") {
+		t.Fatalf("exit %d\n%s", code, all)
+	}
+	for _, secret := range []string{users.SudoPassword, vaultPW} {
+		if strings.Contains(all, secret) {
+			t.Fatalf("a secret appears in the output:\n%s", all)
+		}
+	}
+}

@@ -122,3 +122,17 @@ func FuzzDecrypt(f *testing.F) {
 		}
 	})
 }
+
+// TestKeyCache: repeated decryption of one text derives its key once.
+func TestKeyCache(t *testing.T) {
+	k := NewKeyring(mustSecret(t, "", "pw"))
+	ct, _ := k.Encrypt([]byte("x"))
+	for range 1000 {
+		if _, err := k.Decrypt(ct); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(k.cache.keys); n != 1 {
+		t.Errorf("%d derived keys cached, want 1", n)
+	}
+}

@@ -1,0 +1,133 @@
+package template
+
+import (
+	"fmt"
+	"strings"
+)
+
+// tokenKind classifies tokens.
+type tokenKind int
+
+const (
+	tokEOF tokenKind = iota
+	tokName
+	tokInt
+	tokFloat
+	tokString
+	tokOp
+)
+
+// token is one lexeme with its byte offset in the source.
+type token struct {
+	kind tokenKind
+	val  string
+	pos  int
+}
+
+// operators, longest first so ** wins over *.
+var operators = []string{"**", "//", "==", "!=", "<=", ">=", "+", "-", "*", "/", "%", "~", "<", ">", "(", ")", "[", "]", "{", "}", ".", ",", ":", "|", "="}
+
+// lex splits an expression into tokens.
+func lex(src string) ([]token, error) {
+	var toks []token
+	i := 0
+	for i < len(src) {
+		c := src[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		case isIdentStart(c):
+			j := i + 1
+			for j < len(src) && isIdentChar(src[j]) {
+				j++
+			}
+			toks = append(toks, token{tokName, src[i:j], i})
+			i = j
+		case c >= '0' && c <= '9' || c == '.' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9':
+			t, n, err := lexNumber(src, i)
+			if err != nil {
+				return nil, err
+			}
+			toks = append(toks, t)
+			i = n
+		case c == '\'' || c == '"':
+			s, n, err := lexString(src, i)
+			if err != nil {
+				return nil, err
+			}
+			toks = append(toks, token{tokString, s, i})
+			i = n
+		default:
+			op := ""
+			for _, o := range operators {
+				if strings.HasPrefix(src[i:], o) {
+					op = o
+					break
+				}
+			}
+			if op == "" {
+				return nil, &SyntaxError{Pos: i, Msg: fmt.Sprintf("unexpected character %q", c)}
+			}
+			toks = append(toks, token{tokOp, op, i})
+			i += len(op)
+		}
+	}
+	return append(toks, token{tokEOF, "", len(src)}), nil
+}
+
+func isIdentStart(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+func isIdentChar(c byte) bool { return isIdentStart(c) || c >= '0' && c <= '9' }
+
+func lexNumber(src string, i int) (token, int, error) {
+	j := i
+	float := false
+	for j < len(src) && (src[j] >= '0' && src[j] <= '9' || src[j] == '_') {
+		j++
+	}
+	if j < len(src) && src[j] == '.' && j+1 < len(src) && src[j+1] >= '0' && src[j+1] <= '9' {
+		float = true
+		j++
+		for j < len(src) && (src[j] >= '0' && src[j] <= '9' || src[j] == '_') {
+			j++
+		}
+	}
+	if j < len(src) && (src[j] == 'e' || src[j] == 'E') {
+		k := j + 1
+		if k < len(src) && (src[k] == '+' || src[k] == '-') {
+			k++
+		}
+		if k < len(src) && src[k] >= '0' && src[k] <= '9' {
+			float = true
+			for j = k; j < len(src) && src[j] >= '0' && src[j] <= '9'; j++ {
+			}
+		}
+	}
+	kind := tokInt
+	if float {
+		kind = tokFloat
+	}
+	return token{kind, strings.ReplaceAll(src[i:j], "_", ""), i}, j, nil
+}
+
+// lexString reads a quoted string. Backslashes are literal: Ansible
+// doubles every backslash in a playbook's {{ }} before Jinja2 sees it, so
+// '\d' is a backslash and a d, and a string ends at the next quote.
+func lexString(src string, i int) (string, int, error) {
+	q := src[i]
+	end := strings.IndexByte(src[i+1:], q)
+	if end < 0 {
+		return "", 0, &SyntaxError{Pos: i, Msg: "unterminated string"}
+	}
+	return src[i+1 : i+1+end], i + 2 + end, nil
+}
+
+// SyntaxError is a malformed expression; Pos is the byte offset.
+type SyntaxError struct {
+	Pos int
+	Msg string
+}
+
+func (e *SyntaxError) Error() string { return fmt.Sprintf("column %d: %s", e.Pos+1, e.Msg) }

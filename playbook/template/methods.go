@@ -1,0 +1,394 @@
+package template
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// method is a bound Python method such as d.items or s.split.
+type method struct {
+	recv any
+	name string
+}
+
+var stringMethods = map[string]bool{"upper": true, "lower": true, "strip": true, "lstrip": true, "rstrip": true, "split": true,
+	"startswith": true, "endswith": true, "replace": true, "format": true, "join": true, "capitalize": true, "title": true,
+	"find": true, "count": true, "splitlines": true, "isdigit": true, "isalpha": true, "zfill": true}
+
+var dictMethods = map[string]bool{"items": true, "keys": true, "values": true, "get": true}
+
+var listMethods = map[string]bool{"index": true, "count": true}
+
+func isMethod(v any, name string) bool {
+	switch v.(type) {
+	case string:
+		return stringMethods[name]
+	case map[string]any:
+		return dictMethods[name]
+	case []any:
+		return listMethods[name]
+	}
+	return false
+}
+
+func (ev *evaluator) call(x *call) (any, error) {
+	args := make([]any, len(x.args))
+	for i, a := range x.args {
+		v, err := ev.evalDefined(a)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = v
+	}
+	kw := map[string]any{}
+	for _, k := range x.kwargs {
+		v, err := ev.evalDefined(k.val)
+		if err != nil {
+			return nil, err
+		}
+		kw[k.name] = v
+	}
+	if n, ok := x.fn.(*name); ok {
+		if _, defined := ev.scope.Lookup(n.name); !defined {
+			if fn, ok := globals[n.name]; ok {
+				v, err := fn(args, kw)
+				if err != nil {
+					return nil, ev.fail(x, "%s(): %v", n.name, err)
+				}
+				return v, nil
+			}
+		}
+	}
+	fn, err := ev.evalDefined(x.fn)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := fn.(*method)
+	if !ok {
+		return nil, ev.fail(x, "'%s' object is not callable", typeName(fn))
+	}
+	v, err := m.call(args, kw)
+	if err != nil {
+		return nil, ev.fail(x, "%s(): %v", m.name, err)
+	}
+	return v, nil
+}
+
+// globals are Jinja's global functions.
+var globals = map[string]func(args []any, kw map[string]any) (any, error){
+	"range": func(args []any, _ map[string]any) (any, error) {
+		var nums []int64
+		for _, a := range args {
+			n, ok := toInt(a)
+			if !ok {
+				return nil, fmt.Errorf("'%s' object cannot be interpreted as an integer", typeName(a))
+			}
+			nums = append(nums, n)
+		}
+		start, stop, step := int64(0), int64(0), int64(1)
+		switch len(nums) {
+		case 1:
+			stop = nums[0]
+		case 2:
+			start, stop = nums[0], nums[1]
+		case 3:
+			start, stop, step = nums[0], nums[1], nums[2]
+		default:
+			return nil, fmt.Errorf("expected 1 to 3 arguments, got %d", len(nums))
+		}
+		if step == 0 {
+			return nil, fmt.Errorf("arg 3 must not be zero")
+		}
+		out := []any{}
+		for i := start; step > 0 && i < stop || step < 0 && i > stop; i += step {
+			out = append(out, i)
+			if len(out) > 10_000_000 {
+				return nil, fmt.Errorf("range too large")
+			}
+		}
+		return out, nil
+	},
+	"dict": func(_ []any, kw map[string]any) (any, error) { return kw, nil },
+}
+
+func (m *method) call(args []any, kw map[string]any) (any, error) {
+	switch r := m.recv.(type) {
+	case string:
+		return stringMethod(r, m.name, args, kw)
+	case map[string]any:
+		switch m.name {
+		case "items":
+			out := []any{}
+			for _, k := range sortedKeys(r) {
+				out = append(out, []any{k, r[k]})
+			}
+			return out, nil
+		case "keys":
+			out := []any{}
+			for _, k := range sortedKeys(r) {
+				out = append(out, k)
+			}
+			return out, nil
+		case "values":
+			out := []any{}
+			for _, k := range sortedKeys(r) {
+				out = append(out, r[k])
+			}
+			return out, nil
+		case "get":
+			if len(args) == 0 {
+				return nil, fmt.Errorf("expected at least 1 argument")
+			}
+			if v, ok := r[ToString(args[0])]; ok {
+				return v, nil
+			}
+			if len(args) > 1 {
+				return args[1], nil
+			}
+			return nil, nil
+		}
+	case []any:
+		switch m.name {
+		case "count":
+			n := int64(0)
+			for _, e := range r {
+				if len(args) > 0 && equal(e, args[0]) {
+					n++
+				}
+			}
+			return n, nil
+		case "index":
+			for i, e := range r {
+				if len(args) > 0 && equal(e, args[0]) {
+					return int64(i), nil
+				}
+			}
+			return nil, fmt.Errorf("value is not in list")
+		}
+	}
+	return nil, fmt.Errorf("no method %s", m.name)
+}
+
+func strArg(args []any, i int, def string) (string, bool) {
+	if i >= len(args) || args[i] == nil {
+		return def, false
+	}
+	return ToString(args[i]), true
+}
+
+func stringMethod(s, name string, args []any, kw map[string]any) (any, error) {
+	switch name {
+	case "upper":
+		return strings.ToUpper(s), nil
+	case "lower":
+		return strings.ToLower(s), nil
+	case "strip", "lstrip", "rstrip":
+		chars, given := strArg(args, 0, "")
+		trim := map[string]func(string, string) string{"strip": strings.Trim, "lstrip": strings.TrimLeft, "rstrip": strings.TrimRight}[name]
+		if !given {
+			return map[string]func(string) string{"strip": strings.TrimSpace,
+				"lstrip": func(x string) string { return strings.TrimLeftFunc(x, unicode.IsSpace) },
+				"rstrip": func(x string) string { return strings.TrimRightFunc(x, unicode.IsSpace) }}[name](s), nil
+		}
+		return trim(s, chars), nil
+	case "split":
+		sep, given := strArg(args, 0, "")
+		var parts []string
+		if !given {
+			parts = strings.Fields(s)
+		} else {
+			if sep == "" {
+				return nil, fmt.Errorf("empty separator")
+			}
+			parts = strings.Split(s, sep)
+		}
+		out := make([]any, len(parts))
+		for i, p := range parts {
+			out[i] = p
+		}
+		return out, nil
+	case "splitlines":
+		out := []any{}
+		for _, l := range lines(s) {
+			out = append(out, l)
+		}
+		return out, nil
+	case "startswith", "endswith":
+		prefixes := args
+		if len(args) == 1 {
+			if l, ok := args[0].([]any); ok {
+				prefixes = l
+			}
+		}
+		for _, p := range prefixes {
+			if name == "startswith" && strings.HasPrefix(s, ToString(p)) || name == "endswith" && strings.HasSuffix(s, ToString(p)) {
+				return true, nil
+			}
+		}
+		return false, nil
+	case "replace":
+		if len(args) < 2 {
+			return nil, fmt.Errorf("expected 2 arguments")
+		}
+		n := -1
+		if len(args) > 2 {
+			c, _ := toInt(args[2])
+			n = int(c)
+		}
+		return strings.Replace(s, ToString(args[0]), ToString(args[1]), n), nil
+	case "join":
+		if len(args) != 1 {
+			return nil, fmt.Errorf("expected 1 argument")
+		}
+		items, err := iterate(args[0])
+		if err != nil {
+			return nil, err
+		}
+		parts := make([]string, len(items))
+		for i, it := range items {
+			parts[i] = ToString(it)
+		}
+		return strings.Join(parts, s), nil
+	case "capitalize":
+		return capitalize(s), nil
+	case "title":
+		return title(s), nil
+	case "find":
+		sub, _ := strArg(args, 0, "")
+		return int64(strings.Index(s, sub)), nil
+	case "count":
+		sub, _ := strArg(args, 0, "")
+		return int64(strings.Count(s, sub)), nil
+	case "isdigit":
+		return s != "" && strings.Trim(s, "0123456789") == "", nil
+	case "isalpha":
+		return s != "" && strings.IndexFunc(s, func(r rune) bool { return !unicode.IsLetter(r) }) < 0, nil
+	case "zfill":
+		w, _ := toInt(firstOr(args, int64(0)))
+		for int64(len(s)) < w {
+			s = "0" + s
+		}
+		return s, nil
+	case "format":
+		return strFormat(s, args, kw)
+	}
+	return nil, fmt.Errorf("no method %s", name)
+}
+
+func firstOr(args []any, def any) any {
+	if len(args) > 0 {
+		return args[0]
+	}
+	return def
+}
+
+// strFormat is str.format with {} / {0} / {name} fields.
+func strFormat(f string, args []any, kw map[string]any) (any, error) {
+	var b strings.Builder
+	auto := 0
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		if c == '{' && i+1 < len(f) && f[i+1] == '{' || c == '}' && i+1 < len(f) && f[i+1] == '}' {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if c != '{' {
+			b.WriteByte(c)
+			continue
+		}
+		end := strings.IndexByte(f[i:], '}')
+		if end < 0 {
+			return nil, fmt.Errorf("single '{' encountered in format string")
+		}
+		field, _, _ := strings.Cut(f[i+1:i+end], ":")
+		var v any
+		switch {
+		case field == "":
+			if auto >= len(args) {
+				return nil, fmt.Errorf("replacement index %d out of range", auto)
+			}
+			v = args[auto]
+			auto++
+		case field[0] >= '0' && field[0] <= '9':
+			n := 0
+			fmt.Sscanf(field, "%d", &n)
+			if n >= len(args) {
+				return nil, fmt.Errorf("replacement index %d out of range", n)
+			}
+			v = args[n]
+		default:
+			var ok bool
+			if v, ok = kw[field]; !ok {
+				return nil, fmt.Errorf("KeyError: '%s'", field)
+			}
+		}
+		b.WriteString(ToString(v))
+		i += end
+	}
+	return b.String(), nil
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(strings.ToLower(s))
+	r[0] = unicode.ToUpper(r[0])
+	return string(r)
+}
+
+// title is Python's str.title: every letter after a non-letter upper-cased.
+func title(s string) string {
+	var b strings.Builder
+	prev := false
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			if prev {
+				b.WriteRune(unicode.ToLower(r))
+			} else {
+				b.WriteRune(unicode.ToUpper(r))
+			}
+			prev = true
+		} else {
+			b.WriteRune(r)
+			prev = false
+		}
+	}
+	return b.String()
+}
+
+// lines is Python's str.splitlines.
+func lines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	if strings.HasSuffix(s, "\n") {
+		parts = parts[:len(parts)-1]
+	}
+	return parts
+}
+
+// iterate returns the items of a list, the keys of a dict or the characters
+// of a string, as Python's iteration does.
+func iterate(v any) ([]any, error) {
+	switch x := v.(type) {
+	case []any:
+		return x, nil
+	case map[string]any:
+		out := make([]any, 0, len(x))
+		for _, k := range sortedKeys(x) {
+			out = append(out, k)
+		}
+		return out, nil
+	case string:
+		out := []any{}
+		for _, r := range x {
+			out = append(out, string(r))
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("'%s' object is not iterable", typeName(v))
+}

@@ -404,7 +404,10 @@ func arith(op string, l, r any) (any, error) {
 	case "+":
 		switch {
 		case bothInt:
-			return li + ri, nil
+			if r := li + ri; (r > li) == (ri > 0) || ri == 0 {
+				return r, nil
+			}
+			return nil, errOverflow
 		case lNum && rNum:
 			return lf + rf, nil
 		}
@@ -421,25 +424,37 @@ func arith(op string, l, r any) (any, error) {
 	case "-":
 		switch {
 		case bothInt:
-			return li - ri, nil
+			if r := li - ri; (r < li) == (ri > 0) || ri == 0 {
+				return r, nil
+			}
+			return nil, errOverflow
 		case lNum && rNum:
 			return lf - rf, nil
 		}
 	case "*":
 		switch {
 		case bothInt:
+			if li != 0 && ((li*ri)/li != ri || li == -1 && ri == math.MinInt64 || ri == -1 && li == math.MinInt64) {
+				return nil, errOverflow
+			}
 			return li * ri, nil
 		case lNum && rNum:
 			return lf * rf, nil
 		}
+		if _, ok := r.(string); ok && lInt {
+			l, ri, rInt = r, li, true
+		}
 		if s, ok := l.(string); ok && rInt {
+			if ri > 0 && int64(len(s))*ri > maxRepeat {
+				return nil, errTooLarge
+			}
 			return strings.Repeat(s, int(max(ri, 0))), nil
 		}
-		if s, ok := r.(string); ok && lInt {
-			return strings.Repeat(s, int(max(li, 0))), nil
-		}
 		if list, ok := l.([]any); ok && rInt {
-			var out []any
+			if ri > 0 && int64(len(list))*ri > maxRepeat {
+				return nil, errTooLarge
+			}
+			out := []any{}
 			for range max(ri, 0) {
 				out = append(out, list...)
 			}
@@ -481,17 +496,44 @@ func arith(op string, l, r any) (any, error) {
 		}
 	case "**":
 		if bothInt && ri >= 0 {
-			out := int64(1)
-			for range ri {
-				out *= li
-			}
-			return out, nil
+			return intPow(li, ri)
 		}
 		if lNum && rNum {
 			return math.Pow(lf, rf), nil
 		}
 	}
 	return nil, fmt.Errorf("unsupported operand type(s) for %s: '%s' and '%s'", op, typeName(l), typeName(r))
+}
+
+// Limits where Python would grow without bound; drover fails instead.
+var (
+	errOverflow = errors.New("integer overflow: drover's integers hold 64 bits")
+	errTooLarge = errors.New("result too large")
+)
+
+const maxRepeat = 10 << 20
+
+// intPow is base**exp by squaring, failing on overflow.
+func intPow(base, exp int64) (any, error) {
+	out := int64(1)
+	for exp > 0 {
+		if exp&1 == 1 {
+			v, err := arith("*", out, base)
+			if err != nil {
+				return nil, err
+			}
+			out = v.(int64)
+		}
+		exp >>= 1
+		if exp > 0 {
+			v, err := arith("*", base, base)
+			if err != nil {
+				return nil, err
+			}
+			base = v.(int64)
+		}
+	}
+	return out, nil
 }
 
 func floorDiv(a, b int64) int64 {

@@ -1,0 +1,170 @@
+package template
+
+import (
+	"strings"
+	"sync"
+)
+
+// Cache parses each distinct expression once; safe for concurrent use.
+type Cache struct {
+	mu    sync.Mutex
+	exprs map[string]*Expr
+	errs  map[string]error
+}
+
+// Expr returns the parsed expression for src, parsing it on first use.
+func (c *Cache) Expr(src string) (*Expr, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.exprs[src]; ok {
+		return e, nil
+	}
+	if err, ok := c.errs[src]; ok {
+		return nil, err
+	}
+	e, err := ParseExpr(src)
+	if c.exprs == nil {
+		c.exprs, c.errs = map[string]*Expr{}, map[string]error{}
+	}
+	if err != nil {
+		c.errs[src] = err
+		return nil, err
+	}
+	c.exprs[src] = e
+	return e, nil
+}
+
+// IsTemplate reports whether s holds Jinja2 markup.
+func IsTemplate(s string) bool {
+	return strings.Contains(s, "{{") || strings.Contains(s, "{%") || strings.Contains(s, "{#")
+}
+
+// RenderString renders a playbook string as Ansible does with
+// jinja2_native off: the {{ }} parts are evaluated and joined into text,
+// and a result that looks like a list, a dict or a boolean becomes one.
+// A string that is only one {{ expr }} keeps a list, dict or bool value;
+// other values become text ({{ 'abc' | length }} is "3").
+//
+// Block tags ({% %}) are not supported yet and give an error saying so.
+// Errors carry the byte offset of the failing part within s.
+func (c *Cache) RenderString(s string, scope Scope) (any, error) {
+	if !IsTemplate(s) {
+		return s, nil
+	}
+	var b strings.Builder
+	var single any
+	parts := 0
+	for i := 0; i < len(s); {
+		open := strings.Index(s[i:], "{")
+		if open < 0 || open+1 >= len(s[i:]) {
+			b.WriteString(s[i:])
+			parts++
+			break
+		}
+		open += i
+		switch s[open+1] {
+		case '{':
+		case '%':
+			return nil, &EvalError{Pos: open, Msg: "template blocks ({% ... %}) are not supported yet; use {{ }} expressions"}
+		case '#':
+			end := strings.Index(s[open:], "#}")
+			if end < 0 {
+				return nil, &SyntaxError{Pos: open, Msg: "unclosed comment {#"}
+			}
+			b.WriteString(s[i:open])
+			i = open + end + 2
+			continue
+		default:
+			b.WriteString(s[i : open+1])
+			i = open + 1
+			continue
+		}
+		if open > i {
+			b.WriteString(s[i:open])
+			parts++
+		}
+		end := findClose(s, open+2)
+		if end < 0 {
+			return nil, &SyntaxError{Pos: open, Msg: "unclosed {{; add }}"}
+		}
+		src := s[open+2 : end]
+		e, err := c.Expr(src)
+		if err != nil {
+			return nil, shift(err, open+2)
+		}
+		v, err := e.Eval(scope)
+		if err != nil {
+			return nil, shift(err, open+2)
+		}
+		single = v
+		parts++
+		b.WriteString(ToString(v))
+		i = end + 2
+	}
+	out := b.String()
+	if parts == 1 && single != nil {
+		switch single.(type) {
+		case []any, map[string]any, bool:
+			return single, nil
+		}
+	}
+	return literalLooking(out), nil
+}
+
+// findClose finds the }} that ends an expression, skipping quoted strings.
+func findClose(s string, from int) int {
+	var quote byte
+	for i := from; i+1 < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '}' && s[i+1] == '}':
+			return i
+		}
+	}
+	return -1
+}
+
+// shift moves an error's position from the expression into the string.
+func shift(err error, by int) error {
+	switch e := err.(type) {
+	case *SyntaxError:
+		return &SyntaxError{Pos: e.Pos + by, Msg: e.Msg}
+	case *EvalError:
+		return &EvalError{Pos: e.Pos + by, Msg: e.Msg}
+	}
+	return err
+}
+
+// literalLooking converts rendered text that Ansible would read back as a
+// Python literal: lists, dicts, True and False.
+func literalLooking(s string) any {
+	switch s {
+	case "True":
+		return true
+	case "False":
+		return false
+	}
+	if !strings.HasPrefix(s, "[") && !strings.HasPrefix(s, "{") {
+		return s
+	}
+	e, err := ParseExpr(s) // the parser reads Python's list and dict literals
+
+	if err != nil {
+		return s
+	}
+	v, err := e.Eval(Vars{})
+	if err != nil {
+		return s
+	}
+	switch v.(type) {
+	case []any, map[string]any:
+		return v
+	}
+	return s
+}

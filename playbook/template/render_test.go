@@ -1,0 +1,43 @@
+package template
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRenderString(t *testing.T) {
+	vars := Vars{"l": []any{int64(1), int64(2)}, "n": int64(3), "name": "web", "t": true}
+	tests := []struct {
+		src  string
+		want any
+	}{
+		{"plain", "plain"},
+		{"{{ l }}", []any{int64(1), int64(2)}},
+		{"{{ n }}", "3"},
+		{"{{ 'abc' | length }}", "3"},
+		{"{{ t }}", true},
+		{"host {{ name }}-{{ n + 1 }}", "host web-4"},
+		{"{{ name }}{# note #}!", "web!"},
+		{"[{{ n }}, 4]", []any{int64(3), int64(4)}},
+		{"{{ 'True' }}", true},
+		{"{{ '}}' ~ name }}", "}}web"},
+		{"a { b }", "a { b }"},
+	}
+	var c Cache
+	for _, tt := range tests {
+		got, err := c.RenderString(tt.src, vars)
+		if err != nil || !equal(got, tt.want) || typeName(got) != typeName(tt.want) {
+			t.Errorf("RenderString(%q) = %#v, %v; want %#v", tt.src, got, err, tt.want)
+		}
+	}
+	for src, want := range map[string]string{
+		"x {{ missing }}":        "column 6: undefined variable 'missing'",
+		"x {{ n +}}":             "column 9: expected a value",
+		"{% if t %}x{% endif %}": "not supported yet",
+		"{{ n ":                  "unclosed {{",
+	} {
+		if _, err := c.RenderString(src, vars); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("RenderString(%q) err = %v, want %q", src, err, want)
+		}
+	}
+}

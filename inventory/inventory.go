@@ -583,3 +583,41 @@ func (inv *Inventory) Limit(hosts []*Host, limit string) ([]*Host, error) {
 	}
 	return slices.DeleteFunc(slices.Clone(hosts), func(h *Host) bool { return !slices.Contains(allowed, h) }), nil
 }
+
+// Native returns v with inventory-only types made plain for templates:
+// tuples become lists.
+func Native(v any) any {
+	switch x := v.(type) {
+	case tuple:
+		return Native([]any(x))
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = Native(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = Native(e)
+		}
+		return out
+	}
+	return v
+}
+
+// GroupsMap is Ansible's groups variable: every group's hosts by name.
+func (inv *Inventory) GroupsMap() map[string]any {
+	out := map[string]any{}
+	for _, g := range inv.order {
+		var names []any
+		for _, h := range inv.groupHosts(g) {
+			names = append(names, h.Name)
+		}
+		if names == nil {
+			names = []any{}
+		}
+		out[g.Name] = names
+	}
+	return out
+}

@@ -188,7 +188,7 @@ func loadVarsEntry(base, name string, keys *vault.Keyring) (map[string]any, erro
 	}
 	vars := map[string]any{}
 	for _, f := range files {
-		m, err := readVarsFile(f, keys)
+		m, err := ReadVarsFile(f, keys)
 		if err != nil {
 			return nil, err
 		}

@@ -9,13 +9,19 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// readVarsFile reads a group_vars or host_vars file: a YAML (or JSON)
-// mapping of variables.
-func readVarsFile(path string, keys *vault.Keyring) (map[string]any, error) {
+// ReadVarsFile reads a variables file (group_vars, host_vars, -e @file):
+// a YAML or JSON mapping, vault-encrypted or not, with YAML 1.1 scalars.
+func ReadVarsFile(path string, keys *vault.Keyring) (map[string]any, error) {
 	src, err := readMaybeEncrypted(path, keys)
 	if err != nil {
 		return nil, err
 	}
+	return ParseVars(path, src)
+}
+
+// ParseVars reads a YAML or JSON mapping of variables; name is used in
+// error messages.
+func ParseVars(path string, src []byte) (map[string]any, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/drover/drover/connection"
 	"github.com/drover/drover/inventory"
+	"github.com/drover/drover/playbook/template"
 	"github.com/drover/drover/tasks"
 	"github.com/drover/drover/vault"
 	"github.com/sirupsen/logrus"
@@ -37,6 +38,12 @@ type AdHoc struct {
 	Args   tasks.Args
 	Check  bool
 	Diff   bool
+	// Inventory supplies group_names and groups to templates; may be nil.
+	Inventory *inventory.Inventory
+	// ExtraVars (-e) override every other variable.
+	ExtraVars map[string]any
+	// Verbosity is the -v count.
+	Verbosity int
 }
 
 // RunAdHoc runs the module on every host, forks at a time; one host's
@@ -52,6 +59,7 @@ func (r *Runner) RunAdHoc(ctx context.Context, job AdHoc) (Stats, error) {
 		forks = 50
 	}
 	events := make(chan Event)
+	cache := &template.Cache{}
 	var g errgroup.Group // not WithContext: a failing host must not cancel the others
 	g.SetLimit(forks)
 	go func() {
@@ -60,7 +68,7 @@ func (r *Runner) RunAdHoc(ctx context.Context, job AdHoc) (Stats, error) {
 				break
 			}
 			g.Go(func() error {
-				events <- r.runOne(ctx, h, mod, job)
+				events <- r.runOne(ctx, h, mod, job, cache)
 				return nil
 			})
 		}
@@ -77,25 +85,33 @@ func (r *Runner) RunAdHoc(ctx context.Context, job AdHoc) (Stats, error) {
 	return stats, ctx.Err()
 }
 
-func (r *Runner) runOne(ctx context.Context, h *inventory.Host, mod tasks.Module, job AdHoc) Event {
+func (r *Runner) runOne(ctx context.Context, h *inventory.Host, mod tasks.Module, job AdHoc, cache *template.Cache) Event {
 	start := time.Now()
 	e := Event{Host: h.Name, Task: job.Module, Module: job.Module}
-	res, status := r.execute(ctx, h, mod, job)
+	res, status := r.execute(ctx, h, mod, job, cache)
 	e.Result, e.Status, e.Duration = res, status, time.Since(start)
 	return e
 }
 
-func (r *Runner) execute(ctx context.Context, h *inventory.Host, mod tasks.Module, job AdHoc) (*tasks.Result, Status) {
+func (r *Runner) execute(ctx context.Context, h *inventory.Host, mod tasks.Module, job AdHoc, cache *template.Cache) (*tasks.Result, Status) {
+	scope := hostScope(h, job.Inventory, job)
+	args, err := renderArgs(cache, job.Args, scope)
+	if err != nil {
+		return &tasks.Result{Failed: true, Msg: err.Error()}, StatusFailed
+	}
 	t, become, err := target(h, r.Conn, r.Vault)
 	if err != nil {
 		return &tasks.Result{Failed: true, Msg: err.Error()}, StatusFailed
 	}
-	conn, err := r.Pool.Conn(ctx, t)
-	if err != nil {
-		return unreachable(err), StatusUnreachable
+	var conn connection.Conn
+	if tasks.NeedsConnection(job.Module) {
+		if conn, err = r.Pool.Conn(ctx, t); err != nil {
+			return unreachable(err), StatusUnreachable
+		}
 	}
-	env := &tasks.Env{Host: h.Name, Conn: conn, Become: become, Check: job.Check, Diff: job.Diff, Log: r.Log}
-	res, err := mod.Run(ctx, env, job.Args)
+	env := &tasks.Env{Host: h.Name, Conn: conn, Become: become, Check: job.Check, Diff: job.Diff, Log: r.Log,
+		Eval: evaluator{cache: cache, scope: scope}, Verbosity: job.Verbosity}
+	res, err := mod.Run(ctx, env, args)
 	switch {
 	case err == nil:
 	case errors.Is(err, connection.ErrUnreachable):

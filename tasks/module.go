@@ -42,6 +42,17 @@ type Env struct {
 	Files fs.FS
 	// Log receives diagnostics; nil discards them.
 	Log logrus.FieldLogger
+	// Eval evaluates Jinja2 expressions in the host's variables, for
+	// modules that take an expression (debug var=); nil means none.
+	Eval Evaluator
+	// Verbosity is the -v count, for debug's verbosity argument.
+	Verbosity int
+}
+
+// Evaluator evaluates a Jinja2 expression (without {{ }}) to a value.
+// tasks never imports the template engine; playbook supplies one.
+type Evaluator interface {
+	Eval(expr string) (any, error)
 }
 
 // Result is what a module reports for one host.

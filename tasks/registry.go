@@ -13,6 +13,7 @@ var modules = map[string]Module{
 	"raw":     rawModule{},
 	"ping":    pingModule{},
 	"copy":    copyModule{},
+	"debug":   debugModule{},
 }
 
 // Lookup finds a module by its short name or its ansible.builtin. or
@@ -24,3 +25,9 @@ func Lookup(name string) (Module, bool) {
 
 // Names lists the short names of all modules, sorted.
 func Names() []string { return slices.Sorted(maps.Keys(modules)) }
+
+// NeedsConnection reports whether a module works on the host; debug runs
+// on the controller alone, so an unreachable host does not stop it.
+func NeedsConnection(name string) bool {
+	return moduleName(name) != "debug"
+}

@@ -24,6 +24,7 @@ import (
 type execOptions struct {
 	inventories     []string
 	limit           string
+	extraVars       []string
 	module          string
 	args            string
 	forks           int
@@ -50,6 +51,7 @@ type execOptions struct {
 // AddFlags registers the options on fs, with Ansible's names.
 func (o *execOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&o.inventories, "inventory", "i", nil, "inventory: file, directory, script or host list such as 'web1,web2,' (repeatable)")
+	fs.StringArrayVarP(&o.extraVars, "extra-vars", "e", nil, "extra variables as k=v, JSON, YAML or @file (repeatable; they win over all others)")
 	fs.StringVarP(&o.limit, "limit", "l", "", "further limit the selected hosts with a pattern (@file reads one per line)")
 	fs.StringVarP(&o.module, "module-name", "m", "command", "module to run")
 	fs.StringVarP(&o.args, "args", "a", "", "module arguments, as k=v pairs or JSON")
@@ -176,7 +178,12 @@ func runExec(ctx context.Context, o *execOptions, g *globalOptions, pattern stri
 		Vault:    keys,
 		Log:      log,
 	}
-	stats, err := runner.RunAdHoc(ctx, playbook.AdHoc{Hosts: hosts, Module: o.module, Args: args, Check: o.check, Diff: o.diff})
+	extra, err := parseExtraVars(o.extraVars, keys)
+	if err != nil {
+		return &usageError{err}
+	}
+	stats, err := runner.RunAdHoc(ctx, playbook.AdHoc{Hosts: hosts, Module: o.module, Args: args, Check: o.check, Diff: o.diff,
+		Inventory: inv, ExtraVars: extra, Verbosity: g.verbose})
 	switch {
 	case err != nil:
 		return err

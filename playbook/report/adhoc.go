@@ -50,6 +50,9 @@ func (a *AdHoc) Report(e playbook.Event) {
 func (a *AdHoc) format(e playbook.Event) (string, string) {
 	res := e.Result.Map()
 	delete(res, "failed") // Ansible's callbacks show failure in the caption, not the JSON
+	if moduleName(e.Module) == "debug" && !a.OneLine {
+		delete(res, "changed") // the minimal callback drops it for debug
+	}
 	command := noJSON[moduleName(e.Module)]
 	switch e.Status {
 	case playbook.StatusUnreachable:

@@ -1,0 +1,481 @@
+package template
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/flosch/pongo2/v6"
+)
+
+// Document is a parsed template file or string: pongo2 holds its
+// structure (text, blocks, nesting) and every expression in it is one of
+// ours, so Jinja2 syntax and Python semantics hold throughout. A Document
+// is immutable and may render from many goroutines.
+type Document struct {
+	name  string
+	src   string
+	sites []site
+	tpl   *pongo2.Template
+}
+
+// site is one place in the template where an expression is evaluated.
+type site struct {
+	pos     int // byte offset of the tag in src
+	kind    string
+	expr    *Expr
+	targets []string // for: loop variables; set: the name
+}
+
+// registerOnce installs drover's tags into pongo2's global tag table; the
+// names are drover's own, so no pongo2 behaviour changes.
+var registerOnce sync.Once
+
+func registerTags() {
+	registerOnce.Do(func() {
+		for name, fn := range map[string]pongo2.TagParser{
+			"dvout": parseOut, "dvif": parseIf, "dvfor": parseFor, "dvset": parseSet,
+		} {
+			if err := pongo2.RegisterTag(name, fn); err != nil {
+				panic("template: register pongo2 tag: " + err.Error()) // programmer error: a name clash
+			}
+		}
+	})
+}
+
+// ParseDocument parses a template. name is used in error messages.
+func ParseDocument(name, src string) (*Document, error) {
+	registerTags()
+	d := &Document{name: name, src: src}
+	doc, err := d.prepare()
+	if err != nil {
+		return nil, d.positioned(err)
+	}
+	tpl, perr := pongo2.FromString(doc)
+	if perr != nil {
+		return nil, fmt.Errorf("%s: %v", name, perr)
+	}
+	d.tpl = tpl
+	return d, nil
+}
+
+// TemplateError is a template problem at a line and column of its file.
+type TemplateError struct {
+	Name      string
+	Line, Col int
+	Msg       string
+}
+
+func (e *TemplateError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.Name, e.Line, e.Col, e.Msg)
+}
+
+// positioned turns an offset error into a file:line:col one.
+func (d *Document) positioned(err error) error {
+	var pos int
+	var msg string
+	var se *SyntaxError
+	var ee *EvalError
+	switch {
+	case errors.As(err, &se):
+		pos, msg = se.Pos, se.Msg
+	case errors.As(err, &ee):
+		pos, msg = ee.Pos, ee.Msg
+	default:
+		return fmt.Errorf("%s: %w", d.name, err)
+	}
+	line := 1 + strings.Count(d.src[:min(pos, len(d.src))], "\n")
+	col := pos - strings.LastIndexByte(d.src[:min(pos, len(d.src))], '\n')
+	return &TemplateError{Name: d.name, Line: line, Col: col, Msg: msg}
+}
+
+// prepare rewrites the template for pongo2: each {{ }} and each block tag
+// becomes a drover tag naming its site; text is kept as it is, with
+// Jinja2's whitespace control and Ansible's trim_blocks applied.
+func (d *Document) prepare() (string, error) {
+	var out strings.Builder
+	src := d.src
+	text := func(s string) { out.WriteString(s) }
+	i := 0
+	for i < len(src) {
+		open := indexDelim(src, i)
+		if open < 0 {
+			text(src[i:])
+			break
+		}
+		chunk := src[i:open]
+		kind := src[open+1]
+		inner := open + 2
+		if inner < len(src) && (src[inner] == '-' || src[inner] == '+') {
+			if src[inner] == '-' {
+				chunk = strings.TrimRight(chunk, " \t\r\n")
+			}
+			inner++
+		}
+		text(chunk)
+		closer := map[byte]string{'{': "}}", '%': "%}", '#': "#}"}[kind]
+		end := findCloser(src, inner, closer)
+		if end < 0 {
+			return "", &SyntaxError{Pos: open, Msg: "unclosed " + src[open:open+2] + "; add " + closer}
+		}
+		body := src[inner:end]
+		trimAfter := strings.HasSuffix(body, "-")
+		if trimAfter {
+			body = body[:len(body)-1]
+		}
+		next := end + 2
+		switch kind {
+		case '{':
+			e, err := ParseExpr(body)
+			if err != nil {
+				return "", shift(err, inner)
+			}
+			fmt.Fprintf(&out, "{%% dvout %d %%}", d.add(site{pos: inner, kind: "out", expr: e}))
+		case '%':
+			raw, err := d.statement(&out, body, inner)
+			if err != nil {
+				return "", err
+			}
+			if raw {
+				stop := strings.Index(src[next:], "{% endraw %}")
+				if stop < 0 {
+					return "", &SyntaxError{Pos: open, Msg: "{% raw %} without {% endraw %}"}
+				}
+				if strings.Contains(src[next:next+stop], "endverbatim") {
+					return "", &SyntaxError{Pos: open, Msg: "{% raw %} blocks may not contain the word endverbatim"}
+				}
+				text("{% verbatim %}" + src[next:next+stop] + "{% endverbatim %}") // pongo2 must not read it
+				next += stop + len("{% endraw %}")
+			}
+			if !trimAfter && strings.HasPrefix(src[next:], "\n") { // Ansible's trim_blocks
+				next++
+			}
+		}
+		if trimAfter {
+			for next < len(src) && strings.IndexByte(" \t\r\n", src[next]) >= 0 {
+				next++
+			}
+		}
+		i = next
+	}
+	return out.String(), nil
+}
+
+func (d *Document) add(s site) int {
+	d.sites = append(d.sites, s)
+	return len(d.sites) - 1
+}
+
+func indexDelim(s string, from int) int {
+	for i := from; i+1 < len(s); i++ {
+		if s[i] == '{' && (s[i+1] == '{' || s[i+1] == '%' || s[i+1] == '#') {
+			return i
+		}
+	}
+	return -1
+}
+
+// findCloser finds the closing delimiter, skipping quoted strings.
+func findCloser(s string, from int, closer string) int {
+	var quote byte
+	for i := from; i+1 < len(s); i++ {
+		c := s[i]
+		switch {
+		case closer == "#}":
+			if strings.HasPrefix(s[i:], closer) {
+				return i
+			}
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case strings.HasPrefix(s[i:], closer):
+			return i
+		}
+	}
+	return -1
+}
+
+// statement translates one {% %} tag; it reports a {% raw %}.
+func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, error) {
+	trimmed := strings.TrimSpace(body)
+	word, rest, _ := strings.Cut(trimmed, " ")
+	rest = strings.TrimSpace(rest)
+	restPos := pos + strings.Index(body, rest)
+	switch word {
+	case "raw":
+		return true, nil
+	case "if", "elif":
+		e, err := ParseExpr(rest)
+		if err != nil {
+			return false, shift(err, restPos)
+		}
+		fmt.Fprintf(out, "{%% %s %d %%}", map[string]string{"if": "dvif", "elif": "dvelif"}[word], d.add(site{pos: restPos, kind: word, expr: e}))
+	case "else", "endif", "endfor":
+		fmt.Fprintf(out, "{%% dv%s %%}", word)
+	case "for":
+		targets, iter, ok := strings.Cut(rest, " in ")
+		if !ok {
+			return false, &SyntaxError{Pos: pos, Msg: "a for loop reads {% for x in items %}"}
+		}
+		var names []string
+		for _, n := range strings.Split(targets, ",") {
+			names = append(names, strings.TrimSpace(n))
+		}
+		iterPos := restPos + strings.Index(rest, " in ") + 4
+		e, err := ParseExpr(iter)
+		if err != nil {
+			return false, shift(err, iterPos)
+		}
+		fmt.Fprintf(out, "{%% dvfor %d %%}", d.add(site{pos: iterPos, kind: "for", expr: e, targets: names}))
+	case "set":
+		name, value, ok := strings.Cut(rest, "=")
+		if !ok {
+			return false, &SyntaxError{Pos: pos, Msg: "block {% set %} is not supported yet; write {% set x = value %}"}
+		}
+		valPos := restPos + strings.Index(rest, "=") + 1
+		e, err := ParseExpr(value)
+		if err != nil {
+			return false, shift(err, valPos)
+		}
+		fmt.Fprintf(out, "{%% dvset %d %%}", d.add(site{pos: valPos, kind: "set", expr: e, targets: []string{strings.TrimSpace(name)}}))
+	default:
+		return false, &SyntaxError{Pos: pos, Msg: fmt.Sprintf("template tag {%% %s %%} is not supported yet", word)}
+	}
+	return false, nil
+}
+
+// Render renders the document with scope's variables.
+func (d *Document) Render(scope Scope) (string, error) {
+	st := &renderState{doc: d}
+	out, err := d.tpl.Execute(pongo2.Context{stateKey: st, frameKey: &frame{vars: Vars{}, parent: scope}})
+	if err != nil {
+		if st.err != nil {
+			return "", d.positioned(st.err)
+		}
+		return "", fmt.Errorf("%s: %v", d.name, err)
+	}
+	return out, nil
+}
+
+const (
+	stateKey = "__drover_state"
+	frameKey = "__drover_frame"
+)
+
+// renderState is one rendering's state, kept apart from the Document.
+type renderState struct {
+	doc *Document
+	err error // our error, with its position; pongo2 gets a generic one
+}
+
+// frame is a variable scope: set and loop variables over a parent scope.
+type frame struct {
+	vars   Vars
+	parent Scope
+}
+
+func (f *frame) Lookup(name string) (any, bool) {
+	if v, ok := f.vars[name]; ok {
+		return v, true
+	}
+	return f.parent.Lookup(name)
+}
+
+func stateOf(ctx *pongo2.ExecutionContext) (*renderState, *frame) {
+	st := ctx.Public[stateKey].(*renderState)
+	if f, ok := ctx.Private[frameKey].(*frame); ok {
+		return st, f
+	}
+	return st, ctx.Public[frameKey].(*frame)
+}
+
+// eval evaluates site n, recording a positioned error for Render.
+func eval(ctx *pongo2.ExecutionContext, n int) (any, *frame, *pongo2.Error) {
+	st, f := stateOf(ctx)
+	s := st.doc.sites[n]
+	v, err := s.expr.Eval(f)
+	if err != nil {
+		st.err = shift(err, s.pos)
+		return nil, nil, ctx.Error("evaluation failed", nil)
+	}
+	return v, f, nil
+}
+
+func siteArg(args *pongo2.Parser) (int, *pongo2.Error) {
+	t := args.MatchType(pongo2.TokenNumber)
+	if t == nil {
+		return 0, args.Error("drover tag without a site", nil)
+	}
+	n, _ := strconv.Atoi(t.Val)
+	return n, nil
+}
+
+type outNode struct{ site int }
+
+func (n *outNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter) *pongo2.Error {
+	v, _, err := eval(ctx, n.site)
+	if err != nil {
+		return err
+	}
+	_, werr := w.WriteString(ToString(v))
+	if werr != nil {
+		return ctx.OrigError(werr, nil)
+	}
+	return nil
+}
+
+func parseOut(_ *pongo2.Parser, _ *pongo2.Token, args *pongo2.Parser) (pongo2.INodeTag, *pongo2.Error) {
+	n, err := siteArg(args)
+	return &outNode{site: n}, err
+}
+
+type ifNode struct {
+	sites    []int // -1 for else
+	wrappers []*pongo2.NodeWrapper
+}
+
+func (n *ifNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter) *pongo2.Error {
+	for i, s := range n.sites {
+		if s < 0 {
+			return n.wrappers[i].Execute(ctx, w)
+		}
+		v, _, err := eval(ctx, s)
+		if err != nil {
+			return err
+		}
+		if truthy(v) {
+			return n.wrappers[i].Execute(ctx, w)
+		}
+	}
+	return nil
+}
+
+func parseIf(doc *pongo2.Parser, _ *pongo2.Token, args *pongo2.Parser) (pongo2.INodeTag, *pongo2.Error) {
+	first, err := siteArg(args)
+	if err != nil {
+		return nil, err
+	}
+	node := &ifNode{sites: []int{first}}
+	for {
+		wrapper, tagArgs, err := doc.WrapUntilTag("dvelif", "dvelse", "dvendif")
+		if err != nil {
+			return nil, err
+		}
+		node.wrappers = append(node.wrappers, wrapper)
+		switch wrapper.Endtag {
+		case "dvelif":
+			s, err := siteArg(tagArgs)
+			if err != nil {
+				return nil, err
+			}
+			node.sites = append(node.sites, s)
+		case "dvelse":
+			node.sites = append(node.sites, -1)
+		default:
+			return node, nil
+		}
+	}
+}
+
+type forNode struct {
+	site      int
+	body, els *pongo2.NodeWrapper
+}
+
+func (n *forNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter) *pongo2.Error {
+	v, f, err := eval(ctx, n.site)
+	if err != nil {
+		return err
+	}
+	st, _ := stateOf(ctx)
+	s := st.doc.sites[n.site]
+	items, ierr := iterate(v)
+	if ierr != nil {
+		st.err = &EvalError{Pos: s.pos, Msg: ierr.Error()}
+		return ctx.Error("evaluation failed", nil)
+	}
+	if len(items) == 0 {
+		if n.els != nil {
+			return n.els.Execute(ctx, w)
+		}
+		return nil
+	}
+	for i, item := range items {
+		child := pongo2.NewChildExecutionContext(ctx)
+		fr := &frame{vars: Vars{"loop": loopVars(items, i)}, parent: f}
+		if len(s.targets) == 1 {
+			fr.vars[s.targets[0]] = item
+		} else {
+			parts, ok := item.([]any)
+			if !ok || len(parts) != len(s.targets) {
+				st.err = &EvalError{Pos: s.pos, Msg: fmt.Sprintf("cannot unpack %s into %d loop variables", typeName(item), len(s.targets))}
+				return ctx.Error("evaluation failed", nil)
+			}
+			for j, t := range s.targets {
+				fr.vars[t] = parts[j]
+			}
+		}
+		child.Private[frameKey] = fr
+		if err := n.body.Execute(child, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loopVars are Jinja2's loop.* variables.
+func loopVars(items []any, i int) map[string]any {
+	n := len(items)
+	l := map[string]any{
+		"index": int64(i + 1), "index0": int64(i), "revindex": int64(n - i), "revindex0": int64(n - i - 1),
+		"first": i == 0, "last": i == n-1, "length": int64(n),
+	}
+	if i > 0 {
+		l["previtem"] = items[i-1]
+	}
+	if i < n-1 {
+		l["nextitem"] = items[i+1]
+	}
+	return l
+}
+
+func parseFor(doc *pongo2.Parser, _ *pongo2.Token, args *pongo2.Parser) (pongo2.INodeTag, *pongo2.Error) {
+	s, err := siteArg(args)
+	if err != nil {
+		return nil, err
+	}
+	node := &forNode{site: s}
+	wrapper, _, err := doc.WrapUntilTag("dvelse", "dvendfor")
+	if err != nil {
+		return nil, err
+	}
+	node.body = wrapper
+	if wrapper.Endtag == "dvelse" {
+		if node.els, _, err = doc.WrapUntilTag("dvendfor"); err != nil {
+			return nil, err
+		}
+	}
+	return node, nil
+}
+
+type setNode struct{ site int }
+
+func (n *setNode) Execute(ctx *pongo2.ExecutionContext, _ pongo2.TemplateWriter) *pongo2.Error {
+	v, f, err := eval(ctx, n.site)
+	if err != nil {
+		return err
+	}
+	st, _ := stateOf(ctx)
+	f.vars[st.doc.sites[n.site].targets[0]] = v
+	return nil
+}
+
+func parseSet(_ *pongo2.Parser, _ *pongo2.Token, args *pongo2.Parser) (pongo2.INodeTag, *pongo2.Error) {
+	n, err := siteArg(args)
+	return &setNode{site: n}, err
+}

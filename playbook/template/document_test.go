@@ -1,0 +1,77 @@
+package template
+
+import (
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestDocument(t *testing.T) {
+	vars := Vars{"users": []any{map[string]any{"name": "alice"}, map[string]any{"name": "bob"}}, "port": int64(80), "t": true, "empty": []any{}}
+	tests := []struct{ name, src, want string }{
+		{"text", "plain text\n", "plain text\n"},
+		{"output", "port {{ port + 1 }}\n", "port 81\n"},
+		{"if", "{% if port > 10 %}big{% elif port > 5 %}mid{% else %}small{% endif %}", "big"},
+		{"elif", "{% if port > 100 %}big{% elif port > 5 %}mid{% else %}small{% endif %}", "mid"},
+		{"for with loop", "{% for u in users %}{{ loop.index }}:{{ u.name }}{% if not loop.last %},{% endif %}{% endfor %}", "1:alice,2:bob"},
+		{"for else", "{% for x in empty %}x{% else %}none{% endfor %}", "none"},
+		{"trim_blocks", "{% for u in users %}\n{{ u.name }}\n{% endfor %}\n", "alice\nbob\n"},
+		{"whitespace control", "a  {%- if t -%}  X  {%- endif -%}  b", "aXb"},
+		{"set", "{% set x = port * 2 %}{{ x }}", "160"},
+		{"set in loop stays local", "{% set x = 1 %}{% for u in users %}{% set x = 2 %}{% endfor %}{{ x }}", "1"},
+		{"unpack", "{% for k, v in {'a': 1}.items() %}{{ k }}={{ v }}{% endfor %}", "a=1"},
+		{"raw", "{% raw %}{{ not templated }}{% endraw %}", "{{ not templated }}"},
+		{"comment", "a{# hidden #}b", "ab"},
+		{"nested", "{% for u in users %}{% for c in u.name[:2] %}{{ c }}{% endfor %};{% endfor %}", "al;bo;"},
+		{"strings with braces", "{{ '}}' ~ '%}' }}", "}}%}"},
+	}
+	for _, tt := range tests {
+		d, err := ParseDocument("t.j2", tt.src)
+		if err != nil {
+			t.Errorf("%s: parse: %v", tt.name, err)
+			continue
+		}
+		got, err := d.Render(vars)
+		if err != nil || got != tt.want {
+			t.Errorf("%s: got %q, %v; want %q", tt.name, got, err, tt.want)
+		}
+	}
+}
+
+func TestDocumentErrors(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{"line1\n  {{ missing }}", "t.j2:2:6: undefined variable 'missing'"},
+		{"{% if x %}\n{{ 1 + }}{% endif %}", "t.j2:2:8: expected a value"},
+		{"{% for x in [1] %}\n{{ x | nosuch }}{% endfor %}", "t.j2:2:8: no filter named 'nosuch'"},
+		{"{{ a", "t.j2:1:1: unclosed {{"},
+		{"{% macro m() %}{% endmacro %}", "not supported yet"},
+		{"{% for x in 5 %}{% endfor %}", "'int' object is not iterable"},
+	}
+	for _, tt := range tests {
+		d, err := ParseDocument("t.j2", tt.src)
+		if err == nil {
+			_, err = d.Render(Vars{})
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err = %v, want %q", tt.src, err, tt.want)
+		}
+	}
+}
+
+// TestDocumentConcurrent renders one parsed document from many goroutines.
+func TestDocumentConcurrent(t *testing.T) {
+	d, err := ParseDocument("t", "{% for i in range(n) %}{% set s = i * 2 %}{{ s }},{% endfor %}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for n := range 16 {
+		wg.Go(func() {
+			got, err := d.Render(Vars{"n": int64(n)})
+			if err != nil || strings.Count(got, ",") != n {
+				t.Errorf("n=%d: %q %v", n, got, err)
+			}
+		})
+	}
+	wg.Wait()
+}

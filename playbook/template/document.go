@@ -249,7 +249,9 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 	return false, nil
 }
 
-// Render renders the document with scope's variables.
+// Render renders the document with scope's variables. As Ansible's
+// template module does, the output ends in as many newlines as the source
+// when block tags have eaten them.
 func (d *Document) Render(scope Scope) (string, error) {
 	st := &renderState{doc: d}
 	out, err := d.tpl.Execute(pongo2.Context{stateKey: st, frameKey: &frame{vars: Vars{}, parent: scope}})
@@ -259,7 +261,14 @@ func (d *Document) Render(scope Scope) (string, error) {
 		}
 		return "", fmt.Errorf("%s: %v", d.name, err)
 	}
+	if want, got := trailingNewlines(d.src), trailingNewlines(out); want > got {
+		out += strings.Repeat("\n", want-got)
+	}
 	return out, nil
+}
+
+func trailingNewlines(s string) int {
+	return len(s) - len(strings.TrimRight(s, "\n"))
 }
 
 const (

@@ -75,3 +75,32 @@ func TestDocumentConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// BenchmarkRender1000Hosts renders a 100-line template with loops and
+// filters once per host for 1,000 hosts with different variables.
+// Goal: well under 200 ms per 1,000 renders.
+func BenchmarkRender1000Hosts(b *testing.B) {
+	var src strings.Builder
+	src.WriteString("# {{ inventory_hostname }}\n")
+	for i := range 24 {
+		src.WriteString("{% for p in ports %}listen {{ ip }}:{{ p + " + strconvItoa(i) + " }}\n{% endfor %}")
+		src.WriteString("name_" + strconvItoa(i) + " = {{ inventory_hostname | upper }}-{{ tags | join(',') }}\n")
+	}
+	d, err := ParseDocument("bench.j2", src.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	hosts := make([]Vars, 1000)
+	for i := range hosts {
+		hosts[i] = Vars{"inventory_hostname": "web" + strconvItoa(i), "ip": "10.0.0." + strconvItoa(i%250), "ports": []any{int64(80), int64(443)}, "tags": []any{"a", "b"}}
+	}
+	for b.Loop() {
+		for _, h := range hosts {
+			if _, err := d.Render(h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func strconvItoa(i int) string { return ToString(int64(i)) }

@@ -27,6 +27,7 @@ type site struct {
 	kind    string
 	expr    *Expr
 	targets []string // for: loop variables; set: the name
+	filter  *Expr    // for ... if filter
 }
 
 // registerOnce installs drover's tags into pongo2's global tag table; the
@@ -227,11 +228,19 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 			names = append(names, strings.TrimSpace(n))
 		}
 		iterPos := restPos + strings.Index(rest, " in ") + 4
+		var filter *Expr
+		if cond, ok := splitLoopFilter(iter); ok {
+			f, err := ParseExpr(cond)
+			if err != nil {
+				return false, shift(err, iterPos+len(iter)-len(cond))
+			}
+			iter, filter = iter[:len(iter)-len(cond)-len(" if ")], f
+		}
 		e, err := ParseExpr(iter)
 		if err != nil {
 			return false, shift(err, iterPos)
 		}
-		fmt.Fprintf(out, "{%% dvfor %d %%}", d.add(site{pos: iterPos, kind: "for", expr: e, targets: names}))
+		fmt.Fprintf(out, "{%% dvfor %d %%}", d.add(site{pos: iterPos, kind: "for", expr: e, targets: names, filter: filter}))
 	case "set":
 		name, value, ok := strings.Cut(rest, "=")
 		if !ok {
@@ -247,6 +256,36 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 		return false, &SyntaxError{Pos: pos, Msg: fmt.Sprintf("template tag {%% %s %%} is not supported yet", word)}
 	}
 	return false, nil
+}
+
+// splitLoopFilter finds the condition of "for x in items if cond": the
+// text after the last " if " outside quotes and brackets that parses
+// without an else.
+func splitLoopFilter(iter string) (string, bool) {
+	depth := 0
+	var quote byte
+	last := -1
+	for i := 0; i < len(iter); i++ {
+		c := iter[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case strings.IndexByte("([{", c) >= 0:
+			depth++
+		case strings.IndexByte(")]}", c) >= 0:
+			depth--
+		case depth == 0 && strings.HasPrefix(iter[i:], " if "):
+			last = i
+		}
+	}
+	if last < 0 || strings.Contains(iter[last:], " else ") {
+		return "", false
+	}
+	return iter[last+len(" if "):], true
 }
 
 // Render renders the document with scope's variables. As Ansible's
@@ -408,6 +447,22 @@ func (n *forNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter)
 		st.err = &EvalError{Pos: s.pos, Msg: ierr.Error()}
 		return ctx.Error("evaluation failed", nil)
 	}
+	if s.filter != nil {
+		var kept []any
+		for _, item := range items {
+			fr := &frame{vars: Vars{}, parent: f}
+			bind(fr, s.targets, item)
+			ok, err := s.filter.Eval(fr)
+			if err != nil {
+				st.err = shift(err, s.pos)
+				return ctx.Error("evaluation failed", nil)
+			}
+			if truthy(ok) {
+				kept = append(kept, item)
+			}
+		}
+		items = kept
+	}
 	if len(items) == 0 {
 		if n.els != nil {
 			return n.els.Execute(ctx, w)
@@ -417,17 +472,9 @@ func (n *forNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter)
 	for i, item := range items {
 		child := pongo2.NewChildExecutionContext(ctx)
 		fr := &frame{vars: Vars{"loop": loopVars(items, i)}, parent: f}
-		if len(s.targets) == 1 {
-			fr.vars[s.targets[0]] = item
-		} else {
-			parts, ok := item.([]any)
-			if !ok || len(parts) != len(s.targets) {
-				st.err = &EvalError{Pos: s.pos, Msg: fmt.Sprintf("cannot unpack %s into %d loop variables", typeName(item), len(s.targets))}
-				return ctx.Error("evaluation failed", nil)
-			}
-			for j, t := range s.targets {
-				fr.vars[t] = parts[j]
-			}
+		if !bind(fr, s.targets, item) {
+			st.err = &EvalError{Pos: s.pos, Msg: fmt.Sprintf("cannot unpack %s into %d loop variables", typeName(item), len(s.targets))}
+			return ctx.Error("evaluation failed", nil)
 		}
 		child.Private[frameKey] = fr
 		if err := n.body.Execute(child, w); err != nil {
@@ -435,6 +482,23 @@ func (n *forNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter)
 		}
 	}
 	return nil
+}
+
+// bind sets the loop variables for one item, unpacking it when there are
+// several; it reports whether the item fits.
+func bind(fr *frame, targets []string, item any) bool {
+	if len(targets) == 1 {
+		fr.vars[targets[0]] = item
+		return true
+	}
+	parts, ok := item.([]any)
+	if !ok || len(parts) != len(targets) {
+		return false
+	}
+	for j, t := range targets {
+		fr.vars[t] = parts[j]
+	}
+	return true
 }
 
 // loopVars are Jinja2's loop.* variables.

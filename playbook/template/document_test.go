@@ -24,6 +24,8 @@ func TestDocument(t *testing.T) {
 		{"comment", "a{# hidden #}b", "ab"},
 		{"nested", "{% for u in users %}{% for c in u.name[:2] %}{{ c }}{% endfor %};{% endfor %}", "al;bo;"},
 		{"strings with braces", "{{ '}}' ~ '%}' }}", "}}%}"},
+		{"for if", "{% for u in users if u.name != 'alice' %}{{ u.name }}{{ loop.length }}{% endfor %}", "bob1"},
+		{"for if else", "{% for u in users if false %}x{% else %}none{% endfor %}", "none"},
 	}
 	for _, tt := range tests {
 		d, err := ParseDocument("t.j2", tt.src)
@@ -104,3 +106,20 @@ func BenchmarkRender1000Hosts(b *testing.B) {
 }
 
 func strconvItoa(i int) string { return ToString(int64(i)) }
+
+// FuzzDocument: any template parses or fails with a positioned error, and
+// rendering never panics.
+func FuzzDocument(f *testing.F) {
+	for _, s := range []string{"a{{ b }}c", "{% if x %}1{% elif y %}2{% else %}3{% endif %}", "{% for a, b in d.items() if a %}{{ loop.index }}{% endfor %}",
+		"{%- raw -%}{{ x }}{% endraw %}", "{# c #}{% set z = [1] %}{{ z }}", "{{ '}}' }}"} {
+		f.Add(s)
+	}
+	vars := Vars{"b": "x", "x": true, "d": map[string]any{"k": int64(1)}}
+	f.Fuzz(func(t *testing.T, src string) {
+		d, err := ParseDocument("fuzz.j2", src)
+		if err != nil {
+			return
+		}
+		_, _ = d.Render(vars)
+	})
+}

@@ -51,6 +51,14 @@ func (ev *evaluator) call(x *call) (any, error) {
 	}
 	if n, ok := x.fn.(*name); ok {
 		if _, defined := ev.scope.Lookup(n.name); !defined {
+			switch n.name {
+			case "lookup", "query", "q":
+				v, err := ev.callLookup(n.name != "lookup", args, kw)
+				if err != nil {
+					return nil, ev.fail(x, "%s(): %v", n.name, err)
+				}
+				return v, nil
+			}
 			if fn, ok := globals[n.name]; ok {
 				v, err := fn(args, kw)
 				if err != nil {

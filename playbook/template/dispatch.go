@@ -59,7 +59,7 @@ func (ev *evaluator) test(x *test) (any, error) {
 		return nil, err
 	}
 	name := shortName(x.name)
-	t, ok := tests[name]
+	t, ok := allTests()[name]
 	if !ok {
 		return nil, &EvalError{Pos: x.pos, Msg: unknownTest(name).Error()}
 	}
@@ -92,7 +92,7 @@ func unknownFilter(name string, known map[string]filterFunc) error {
 }
 
 func unknownTest(name string) error {
-	return fmt.Errorf("no test named '%s'%s", name, didYouMean(name, slices.Collect(maps.Keys(tests))))
+	return fmt.Errorf("no test named '%s'%s", name, didYouMean(name, slices.Collect(maps.Keys(allTests()))))
 }
 
 // didYouMean suggests the closest known name.

@@ -2,6 +2,7 @@ package template
 
 import (
 	"errors"
+	"sync"
 	"fmt"
 	"math"
 	"slices"
@@ -36,7 +37,7 @@ func (e *EvalError) Error() string { return fmt.Sprintf("column %d: %s", e.Pos+1
 // string, []any, map[string]any or nil). Using an undefined variable is an
 // error naming it.
 func (e *Expr) Eval(s Scope) (any, error) {
-	ev := &evaluator{scope: s, filters: filters}
+	ev := &evaluator{scope: s, filters: allFilters()}
 	v, err := ev.eval(e.root)
 	if err != nil {
 		return nil, err
@@ -46,6 +47,26 @@ func (e *Expr) Eval(s Scope) (any, error) {
 	}
 	return v, nil
 }
+
+// allFilters is the filter table, built once.
+var allFilters = sync.OnceValue(func() map[string]filterFunc {
+	t := make(map[string]filterFunc, len(filters)+20)
+	for k, v := range filters {
+		t[k] = v
+	}
+	extraFilters(t)
+	return t
+})
+
+// allTests is the test table, built once.
+var allTests = sync.OnceValue(func() map[string]testFunc {
+	t := make(map[string]testFunc, len(tests)+5)
+	for k, v := range tests {
+		t[k] = v
+	}
+	fileTests(t)
+	return t
+})
 
 // evaluator holds the state of one evaluation, apart from the immutable
 // Expr, so one Expr runs in parallel.

@@ -470,7 +470,7 @@ func selectFilter(keep, byAttr bool) filterFunc {
 				ok = truthy(v)
 			} else {
 				name := ToString(args[0])
-				t, found := tests[name]
+				t, found := allTests()[name]
 				if !found {
 					return nil, unknownTest(name)
 				}

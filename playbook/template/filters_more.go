@@ -1,0 +1,300 @@
+package template
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// moreFilters are added to the filter table by extraFilters; split out to
+// keep files short.
+func extraFilters(t map[string]filterFunc) {
+	t["truncate"] = fTruncate
+	t["slice"] = fSlice
+	t["groupby"] = fGroupby
+	t["random"] = fRandom
+	t["shuffle"] = fShuffle
+	t["urlencode"] = fURLEncode
+	t["comment"] = fComment
+	t["expanduser"] = strFilter(expandUser)
+	t["realpath"] = strFilter(func(p string) string {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			if abs, err := filepath.Abs(r); err == nil {
+				return abs
+			}
+		}
+		abs, _ := filepath.Abs(p)
+		return abs
+	})
+	t["human_readable"] = fHumanReadable
+	t["human_to_bytes"] = fHumanToBytes
+	t["subelements"] = fSubelements
+	t["split"] = func(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+		return stringMethod(ToString(in), "split", args, kw)
+	}
+}
+
+func fTruncate(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	s := ToString(in)
+	length, _ := toInt(arg(args, kw, 0, "length", int64(255)))
+	killwords := truthy(arg(args, kw, 1, "killwords", false))
+	end := ToString(arg(args, kw, 2, "end", "..."))
+	leeway, _ := toInt(arg(args, kw, 3, "leeway", int64(5)))
+	r := []rune(s)
+	if int64(len(r)) <= length+leeway {
+		return s, nil
+	}
+	cut := max(int(length)-len([]rune(end)), 0)
+	if killwords {
+		return string(r[:cut]) + end, nil
+	}
+	head := string(r[:cut])
+	if i := strings.LastIndexByte(head, ' '); i >= 0 {
+		head = head[:i]
+	}
+	return head + end, nil
+}
+
+func fSlice(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	items, err := iterate(in)
+	if err != nil {
+		return nil, err
+	}
+	n, ok := toInt(arg(args, kw, 0, "slices", nil))
+	if !ok || n <= 0 {
+		return nil, fmt.Errorf("slice needs a positive number of slices")
+	}
+	per, extra := len(items)/int(n), len(items)%int(n)
+	out := []any{}
+	offset := 0
+	for i := range int(n) {
+		size := per
+		if i < extra {
+			size++
+		}
+		out = append(out, slices.Clone(items[offset:offset+size]))
+		offset += size
+	}
+	return out, nil
+}
+
+func fGroupby(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	items, err := iterate(in)
+	if err != nil {
+		return nil, err
+	}
+	attribute := ToString(arg(args, kw, 0, "attribute", ""))
+	def, hasDef := kw["default"]
+	type group struct {
+		key   any
+		items []any
+	}
+	var groups []*group
+	for _, it := range items {
+		k := attrPath(it, attribute)
+		if u, ok := k.(*Undefined); ok {
+			if !hasDef {
+				return nil, fmt.Errorf("%s", u.err())
+			}
+			k = def
+		}
+		i := slices.IndexFunc(groups, func(g *group) bool { return equal(g.key, k) })
+		if i < 0 {
+			groups = append(groups, &group{key: k})
+			i = len(groups) - 1
+		}
+		groups[i].items = append(groups[i].items, it)
+	}
+	slices.SortStableFunc(groups, func(a, b *group) int {
+		if lt, _ := less(a.key, b.key); lt {
+			return -1
+		}
+		if equal(a.key, b.key) {
+			return 0
+		}
+		return 1
+	})
+	out := []any{}
+	for _, g := range groups {
+		out = append(out, []any{g.key, g.items})
+	}
+	return out, nil
+}
+
+func fRandom(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	if n, ok := toInt(in); ok {
+		start, _ := toInt(arg(args, kw, 0, "start", int64(0)))
+		step, _ := toInt(arg(args, kw, 1, "step", int64(1)))
+		if n <= start || step <= 0 {
+			return nil, fmt.Errorf("random: empty range")
+		}
+		return start + rand.Int64N((n-start+step-1)/step)*step, nil
+	}
+	items, err := iterate(in)
+	if err != nil || len(items) == 0 {
+		return nil, fmt.Errorf("random needs a non-empty sequence or a number")
+	}
+	return items[rand.IntN(len(items))], nil
+}
+
+func fShuffle(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
+	items, err := iterate(in)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(items)
+	rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out, nil
+}
+
+func fURLEncode(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
+	switch x := in.(type) {
+	case map[string]any:
+		var parts []string
+		for _, k := range sortedKeys(x) {
+			parts = append(parts, url.QueryEscape(k)+"="+url.QueryEscape(ToString(x[k])))
+		}
+		return strings.Join(parts, "&"), nil
+	}
+	var b strings.Builder
+	for _, c := range []byte(ToString(in)) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~/", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String(), nil
+}
+
+// attrPath follows Jinja2's attribute getter: dotted parts, numbers
+// indexing lists.
+func attrPath(v any, attribute string) any {
+	for _, part := range strings.Split(attribute, ".") {
+		if l, ok := v.([]any); ok {
+			if n, err := strconv.Atoi(part); err == nil && n >= 0 && n < len(l) {
+				v = l[n]
+				continue
+			}
+		}
+		v = lookupKey(v, part, attribute)
+	}
+	return v
+}
+
+func fComment(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	style := ToString(arg(args, kw, 0, "style", "plain"))
+	prefix := map[string]string{"plain": "# ", "erlang": "% ", "c": "// ", "cblock": " * ", "xml": " - "}[style]
+	if prefix == "" {
+		return nil, fmt.Errorf("unknown comment style %q", style)
+	}
+	var b strings.Builder
+	bare := strings.TrimRight(prefix, " ")
+	b.WriteString(bare + "\n")
+	for _, l := range strings.Split(ToString(in), "\n") {
+		b.WriteString(prefix + l + "\n")
+	}
+	b.WriteString(bare)
+	return b.String(), nil
+}
+
+var byteUnits = []string{"B", "KB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"}
+
+func fHumanReadable(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	f, ok := toFloat(in)
+	if !ok {
+		s, err := strconv.ParseFloat(ToString(in), 64)
+		if err != nil {
+			return nil, fmt.Errorf("human_readable needs a number")
+		}
+		f = s
+	}
+	isBits := truthy(arg(args, kw, 0, "isbits", false))
+	unit := "B"
+	if isBits {
+		unit = "b"
+	}
+	i := 0
+	for math.Abs(f) >= 1024 && i < len(byteUnits)-1 {
+		f /= 1024
+		i++
+	}
+	suffix := strings.TrimSuffix(byteUnits[i], "B")
+	if i == 0 {
+		return fmt.Sprintf("%.2f %s", f, map[bool]string{true: "Bits", false: "Bytes"}[isBits]), nil
+	}
+	return fmt.Sprintf("%.2f %s%s", f, suffix, unit), nil
+}
+
+func fHumanToBytes(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
+	s := strings.TrimSpace(ToString(in))
+	i := len(s)
+	for i > 0 && (s[i-1] < '0' || s[i-1] > '9') {
+		i--
+	}
+	num, err := strconv.ParseFloat(strings.TrimSpace(s[:i]), 64)
+	if err != nil {
+		return nil, fmt.Errorf("human_to_bytes() can't interpret %q", s)
+	}
+	unit := strings.ToUpper(strings.TrimSpace(s[i:]))
+	unit = strings.TrimSuffix(strings.TrimSuffix(unit, "B"), "I")
+	power := slices.Index([]string{"", "K", "M", "G", "T", "P", "E", "Z", "Y"}, unit)
+	if power < 0 {
+		return nil, fmt.Errorf("human_to_bytes() can't interpret the unit in %q", s)
+	}
+	return int64(num * math.Pow(1024, float64(power))), nil
+}
+
+func fSubelements(_ *evaluator, in any, args []any, _ map[string]any) (any, error) {
+	items, ok := in.([]any)
+	if !ok || len(args) == 0 {
+		return nil, fmt.Errorf("subelements needs a list and a key")
+	}
+	key := ToString(args[0])
+	out := []any{}
+	for _, it := range items {
+		v := lookupKey(it, key, key)
+		if u, ok := v.(*Undefined); ok {
+			if len(args) > 1 && truthy(args[1]) {
+				continue
+			}
+			return nil, fmt.Errorf("%s", u.err())
+		}
+		sub, ok := v.([]any)
+		if !ok {
+			return nil, fmt.Errorf("the key %s should point to a list, got %s", key, typeName(v))
+		}
+		for _, s := range sub {
+			out = append(out, []any{it, s})
+		}
+	}
+	return out, nil
+}
+
+// fileTests check paths on the controller.
+func fileTests(t map[string]testFunc) {
+	stat := func(check func(os.FileInfo) bool, follow bool) testFunc {
+		return func(v any, _ []any) (bool, error) {
+			p := expandUser(ToString(v))
+			var fi os.FileInfo
+			var err error
+			if follow {
+				fi, err = os.Stat(p)
+			} else {
+				fi, err = os.Lstat(p)
+			}
+			return err == nil && check(fi), nil
+		}
+	}
+	t["exists"] = stat(func(os.FileInfo) bool { return true }, true)
+	t["file"] = stat(func(fi os.FileInfo) bool { return fi.Mode().IsRegular() }, true)
+	t["directory"] = stat(func(fi os.FileInfo) bool { return fi.IsDir() }, true)
+	t["link"] = stat(func(fi os.FileInfo) bool { return fi.Mode()&os.ModeSymlink != 0 }, false)
+	t["abs"] = func(v any, _ []any) (bool, error) { return filepath.IsAbs(ToString(v)), nil }
+}

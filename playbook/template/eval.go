@@ -2,11 +2,11 @@ package template
 
 import (
 	"errors"
-	"sync"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Scope supplies variables to an expression.

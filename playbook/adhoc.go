@@ -94,12 +94,16 @@ func (r *Runner) runOne(ctx context.Context, h *inventory.Host, mod tasks.Module
 }
 
 func (r *Runner) execute(ctx context.Context, h *inventory.Host, mod tasks.Module, job AdHoc, cache *template.Cache) (*tasks.Result, Status) {
-	scope := hostScope(h, job.Inventory, job)
+	scope := hostScope(h, job.Inventory, job, cache)
 	args, err := renderArgs(cache, job.Args, scope)
 	if err != nil {
 		return &tasks.Result{Failed: true, Msg: err.Error()}, StatusFailed
 	}
-	t, become, err := target(h, r.Conn, r.Vault)
+	connVars, err := connectionVars(h, scope)
+	if err != nil {
+		return &tasks.Result{Failed: true, Msg: err.Error()}, StatusFailed
+	}
+	t, become, err := target(connVars, r.Conn, r.Vault)
 	if err != nil {
 		return &tasks.Result{Failed: true, Msg: err.Error()}, StatusFailed
 	}

@@ -80,3 +80,34 @@ func TestTarget(t *testing.T) {
 		t.Errorf("-Jbastion gave %q", j)
 	}
 }
+
+// TestRunAdHocTemplates: arguments and connection variables are templated
+// per host, lazily, and omit drops an argument.
+func TestRunAdHocTemplates(t *testing.T) {
+	pool, err := connection.NewPool(connection.Config{HomeDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	h := &inventory.Host{Name: "web1.example.com", Vars: map[string]any{
+		"ansible_connection": "{{ 'loc' ~ 'al' }}", "greeting": "hello {{ inventory_hostname_short }}",
+	}}
+	var c collect
+	r := &Runner{Pool: pool, Reporter: &c}
+	args := tasks.Args{"msg": "{{ greeting }} {{ extra }}"}
+	if _, err := r.RunAdHoc(t.Context(), AdHoc{Hosts: []*inventory.Host{h}, Module: "debug", Args: args, ExtraVars: map[string]any{"extra": "!"}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.events) != 1 || c.events[0].Result.Data["msg"] != "hello web1 !" {
+		t.Fatalf("events = %+v", c.events[0].Result)
+	}
+	c.events = nil
+	dest := t.TempDir() + "/f"
+	args = tasks.Args{"content": "x", "dest": dest, "mode": "{{ nope | default(omit) }}"}
+	if _, err := r.RunAdHoc(t.Context(), AdHoc{Hosts: []*inventory.Host{h}, Module: "copy", Args: args}); err != nil {
+		t.Fatal(err)
+	}
+	if c.events[0].Status != StatusChanged {
+		t.Fatalf("copy with omitted mode: %+v", c.events[0].Result)
+	}
+}

@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/drover/drover/inventory"
@@ -9,7 +10,7 @@ import (
 
 // hostScope is what templates see for one host: its inventory variables,
 // the magic variables, and the extra variables, which win.
-func hostScope(h *inventory.Host, inv *inventory.Inventory, job AdHoc) template.Vars {
+func hostScope(h *inventory.Host, inv *inventory.Inventory, job AdHoc, cache *template.Cache) *template.Lazy {
 	vars := template.Vars{}
 	for k, v := range h.Vars {
 		vars[k] = inventory.Native(v)
@@ -28,10 +29,11 @@ func hostScope(h *inventory.Host, inv *inventory.Inventory, job AdHoc) template.
 		vars["group_names"] = names
 		vars["groups"] = inv.GroupsMap()
 	}
+	vars["omit"] = template.Omit
 	for k, v := range job.ExtraVars {
 		vars[k] = v
 	}
-	return vars
+	return template.NewLazy(vars, cache)
 }
 
 // renderArgs templates every string in a module's arguments.
@@ -41,6 +43,9 @@ func renderArgs(c *template.Cache, args map[string]any, scope template.Scope) (m
 		r, err := renderValue(c, v, scope)
 		if err != nil {
 			return nil, &argTemplateError{arg: k, err: err}
+		}
+		if r == template.Omit {
+			continue // "{{ x | default(omit) }}" drops the argument
 		}
 		out[k] = r
 	}
@@ -88,4 +93,21 @@ func (e evaluator) Eval(expr string) (any, error) {
 		return nil, err
 	}
 	return x.Eval(e.scope)
+}
+
+// connectionVars renders a host's ansible_* variables through its scope,
+// so ansible_host: "{{ inventory_hostname }}.example.com" works.
+func connectionVars(h *inventory.Host, scope template.Scope) (*inventory.Host, error) {
+	out := &inventory.Host{Name: h.Name, Vars: map[string]any{}}
+	for k := range h.Vars {
+		if !strings.HasPrefix(k, "ansible_") {
+			continue
+		}
+		v, _ := scope.Lookup(k)
+		if u, ok := v.(*template.Undefined); ok {
+			return nil, fmt.Errorf("host %s: variable %s: %s", h.Name, k, u.Hint)
+		}
+		out.Vars[k] = v
+	}
+	return out, nil
 }

@@ -1,0 +1,94 @@
+package template
+
+import (
+	"strings"
+	"sync"
+)
+
+// Omit is the value of the omit variable; a module argument rendered to it
+// is dropped, as Ansible does with "{{ x | default(omit) }}".
+const Omit = "__omit_place_holder__drover"
+
+// Lazy is a Scope whose values may themselves be templates: a string with
+// {{ }} is rendered when first looked up, against the same scope, and the
+// result remembered. A variable whose template needs itself fails with the
+// chain of names instead of looping. Use one Lazy from one goroutine at a
+// time: cycle detection follows that goroutine's chain of lookups.
+type Lazy struct {
+	vars  Vars
+	cache *Cache
+
+	mu       sync.Mutex
+	resolved map[string]any
+	active   []string // names being rendered, for cycle detection
+}
+
+// NewLazy returns a lazy scope over vars, parsing expressions with cache.
+func NewLazy(vars Vars, cache *Cache) *Lazy {
+	if cache == nil {
+		cache = &Cache{}
+	}
+	return &Lazy{vars: vars, cache: cache, resolved: map[string]any{}}
+}
+
+// Lookup returns the rendered value of name.
+func (l *Lazy) Lookup(name string) (any, bool) {
+	l.mu.Lock()
+	if v, ok := l.resolved[name]; ok {
+		l.mu.Unlock()
+		return v, true
+	}
+	raw, ok := l.vars[name]
+	if !ok {
+		l.mu.Unlock()
+		return nil, false
+	}
+	for _, a := range l.active {
+		if a == name {
+			chain := strings.Join(append(append([]string{}, l.active...), name), " -> ")
+			l.mu.Unlock()
+			return &Undefined{Path: name, Hint: "recursive loop in its template: " + chain}, true
+		}
+	}
+	l.active = append(l.active, name)
+	l.mu.Unlock()
+
+	v, err := l.render(raw)
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.active = l.active[:len(l.active)-1]
+	if err != nil {
+		return &Undefined{Path: name, Hint: "its template failed: " + err.Error()}, true
+	}
+	l.resolved[name] = v
+	return v, true
+}
+
+func (l *Lazy) render(v any) (any, error) {
+	switch x := v.(type) {
+	case string:
+		return l.cache.RenderString(x, l)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			r, err := l.render(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			r, err := l.render(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}

@@ -134,17 +134,7 @@ func (inv *Inventory) iniHostLine(pos source.Pos, group, line string) error {
 		}
 		vars[k] = parseValue(v)
 	}
-	g := inv.group(group)
-	for _, name := range names {
-		h := inv.host(name)
-		g.addHost(h)
-		if port != 0 {
-			h.own["ansible_port"] = int64(port)
-		}
-		for k, v := range vars {
-			h.own[k] = v
-		}
-	}
+	inv.addHosts(inv.group(group), names, port, vars)
 	return nil
 }
 

@@ -98,6 +98,20 @@ func (inv *Inventory) host(name string) *Host {
 	return h
 }
 
+// addHosts puts the named hosts in g with a port (0: none) and variables.
+func (inv *Inventory) addHosts(g *Group, names []string, port int, vars map[string]any) {
+	for _, name := range names {
+		h := inv.host(name)
+		g.addHost(h)
+		if port != 0 {
+			h.own["ansible_port"] = int64(port)
+		}
+		for k, v := range vars {
+			h.own[k] = v
+		}
+	}
+}
+
 func (g *Group) addHost(h *Host) {
 	if g.hostSet == nil {
 		g.hostSet = map[*Host]bool{}

@@ -96,16 +96,7 @@ func (inv *Inventory) yamlHosts(file string, g *Group, n *yaml.Node) error {
 				return err
 			}
 		}
-		for _, name := range names {
-			h := inv.host(name)
-			g.addHost(h)
-			if port != 0 {
-				h.own["ansible_port"] = int64(port)
-			}
-			for k, v := range vars {
-				h.own[k] = v
-			}
-		}
+		inv.addHosts(g, names, port, vars)
 	}
 	return nil
 }

@@ -160,17 +160,23 @@ func writeOutput(g *globalOptions, dest string, data []byte) error {
 	return os.Rename(tmp.Name(), dest)
 }
 
+// openVaultFile reads and decrypts a vault file, returning its text too.
+func openVaultFile(k *vault.Keyring, f string) (plain, data []byte, err error) {
+	data, err = os.ReadFile(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", f, errors.Unwrap(err))
+	}
+	plain, err = transform(k, f, data, false)
+	return plain, data, err
+}
+
 func vaultView(ctx context.Context, g *globalOptions, o *vaultOptions, files []string) error {
 	k, err := vaultKeyring(ctx, g, o)
 	if err != nil {
 		return err
 	}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", f, errors.Unwrap(err))
-		}
-		plain, err := transform(k, f, data, false)
+		plain, _, err := openVaultFile(k, f)
 		if err != nil {
 			return err
 		}
@@ -236,11 +242,7 @@ func vaultEdit(ctx context.Context, g *globalOptions, o *vaultOptions, file stri
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", file, errors.Unwrap(err))
-	}
-	plain, err := transform(k, file, data, false)
+	plain, data, err := openVaultFile(k, file)
 	if err != nil {
 		return err
 	}
@@ -286,11 +288,7 @@ func newRekeyCommand(g *globalOptions, o *vaultOptions) *cobra.Command {
 			}
 			nk := vault.NewKeyring(s)
 			for _, f := range files {
-				data, err := os.ReadFile(f)
-				if err != nil {
-					return fmt.Errorf("read %s: %w", f, errors.Unwrap(err))
-				}
-				plain, err := transform(k, f, data, false)
+				plain, _, err := openVaultFile(k, f)
 				if err != nil {
 					return err
 				}

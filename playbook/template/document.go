@@ -129,7 +129,7 @@ func (d *Document) prepare() (string, error) {
 		next := end + 2
 		switch kind {
 		case '{':
-			e, err := ParseExpr(body)
+			e, err := parseExpr(body, true)
 			if err != nil {
 				return "", shift(err, inner)
 			}
@@ -178,7 +178,8 @@ func indexDelim(s string, from int) int {
 	return -1
 }
 
-// findCloser finds the closing delimiter, skipping quoted strings.
+// findCloser finds the closing delimiter, skipping quoted strings and
+// the escapes inside them.
 func findCloser(s string, from int, closer string) int {
 	var quote byte
 	for i := from; i+1 < len(s); i++ {
@@ -189,7 +190,9 @@ func findCloser(s string, from int, closer string) int {
 				return i
 			}
 		case quote != 0:
-			if c == quote {
+			if c == '\\' {
+				i++ // template files escape quotes inside strings
+			} else if c == quote {
 				quote = 0
 			}
 		case c == '\'' || c == '"':
@@ -211,7 +214,7 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 	case "raw":
 		return true, nil
 	case "if", "elif":
-		e, err := ParseExpr(rest)
+		e, err := parseExpr(rest, true)
 		if err != nil {
 			return false, shift(err, restPos)
 		}
@@ -230,13 +233,13 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 		iterPos := restPos + strings.Index(rest, " in ") + 4
 		var filter *Expr
 		if cond, ok := splitLoopFilter(iter); ok {
-			f, err := ParseExpr(cond)
+			f, err := parseExpr(cond, true)
 			if err != nil {
 				return false, shift(err, iterPos+len(iter)-len(cond))
 			}
 			iter, filter = iter[:len(iter)-len(cond)-len(" if ")], f
 		}
-		e, err := ParseExpr(iter)
+		e, err := parseExpr(iter, true)
 		if err != nil {
 			return false, shift(err, iterPos)
 		}
@@ -247,7 +250,7 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 			return false, &SyntaxError{Pos: pos, Msg: "block {% set %} is not supported yet; write {% set x = value %}"}
 		}
 		valPos := restPos + strings.Index(rest, "=") + 1
-		e, err := ParseExpr(value)
+		e, err := parseExpr(value, true)
 		if err != nil {
 			return false, shift(err, valPos)
 		}

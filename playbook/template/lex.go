@@ -27,8 +27,10 @@ type token struct {
 // operators, longest first so ** wins over *.
 var operators = []string{"**", "//", "==", "!=", "<=", ">=", "+", "-", "*", "/", "%", "~", "<", ">", "(", ")", "[", "]", "{", "}", ".", ",", ":", "|", "="}
 
-// lex splits an expression into tokens.
-func lex(src string) ([]token, error) {
+// lex splits an expression into tokens. With escapes, string literals
+// decode Python's backslash escapes as Jinja2 does in template files;
+// without, backslashes are literal, as in playbook strings.
+func lex(src string, escapes bool) ([]token, error) {
 	var toks []token
 	i := 0
 	for i < len(src) {
@@ -51,7 +53,11 @@ func lex(src string) ([]token, error) {
 			toks = append(toks, t)
 			i = n
 		case c == '\'' || c == '"':
-			s, n, err := lexString(src, i)
+			lexStr := lexString
+			if escapes {
+				lexStr = lexEscapedString
+			}
+			s, n, err := lexStr(src, i)
 			if err != nil {
 				return nil, err
 			}
@@ -122,6 +128,38 @@ func lexString(src string, i int) (string, int, error) {
 		return "", 0, &SyntaxError{Pos: i, Msg: "unterminated string"}
 	}
 	return src[i+1 : i+1+end], i + 2 + end, nil
+}
+
+// lexEscapedString reads a quoted string decoding \n, \t, \\, \' and
+// friends, as Jinja2 does for template files.
+func lexEscapedString(src string, i int) (string, int, error) {
+	q := src[i]
+	var b strings.Builder
+	for j := i + 1; j < len(src); j++ {
+		c := src[j]
+		if c == q {
+			return b.String(), j + 1, nil
+		}
+		if c != '\\' || j+1 == len(src) {
+			b.WriteByte(c)
+			continue
+		}
+		j++
+		switch e := src[j]; e {
+		case 'n':
+			b.WriteByte('\n')
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case '\\', '\'', '"':
+			b.WriteByte(e)
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(e)
+		}
+	}
+	return "", 0, &SyntaxError{Pos: i, Msg: "unterminated string"}
 }
 
 // SyntaxError is a malformed expression; Pos is the byte offset.

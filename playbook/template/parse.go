@@ -15,9 +15,14 @@ type Expr struct {
 // String returns the expression's source.
 func (e *Expr) String() string { return e.src }
 
-// ParseExpr parses a Jinja2 expression such as `x | default('y') ~ z`.
-func ParseExpr(src string) (*Expr, error) {
-	toks, err := lex(src)
+// ParseExpr parses a Jinja2 expression such as `x | default('y') ~ z`, as
+// it appears in a playbook: backslashes in string literals are literal,
+// because Ansible doubles them before Jinja2 reads the expression.
+func ParseExpr(src string) (*Expr, error) { return parseExpr(src, false) }
+
+// parseExpr parses src; escapes selects template-file string literals.
+func parseExpr(src string, escapes bool) (*Expr, error) {
+	toks, err := lex(src, escapes)
 	if err != nil {
 		return nil, err
 	}

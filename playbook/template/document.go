@@ -37,7 +37,7 @@ var registerOnce sync.Once
 func registerTags() {
 	registerOnce.Do(func() {
 		for name, fn := range map[string]pongo2.TagParser{
-			"dvout": parseOut, "dvif": parseIf, "dvfor": parseFor, "dvset": parseSet,
+			"dvout": parseOut, "dvif": parseIf, "dvfor": parseFor, "dvset": parseSet, "dvsetblock": parseSetBlock,
 		} {
 			if err := pongo2.RegisterTag(name, fn); err != nil {
 				panic("template: register pongo2 tag: " + err.Error()) // programmer error: a name clash
@@ -244,10 +244,13 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 			return false, shift(err, iterPos)
 		}
 		fmt.Fprintf(out, "{%% dvfor %d %%}", d.add(site{pos: iterPos, kind: "for", expr: e, targets: names, filter: filter}))
+	case "endset":
+		out.WriteString("{% dvendset %}")
 	case "set":
 		name, value, ok := strings.Cut(rest, "=")
 		if !ok {
-			return false, &SyntaxError{Pos: pos, Msg: "block {% set %} is not supported yet; write {% set x = value %}"}
+			fmt.Fprintf(out, "{%% dvsetblock %d %%}", d.add(site{pos: restPos, kind: "setblock", targets: []string{strings.TrimSpace(rest)}}))
+			return false, nil
 		}
 		valPos := restPos + strings.Index(rest, "=") + 1
 		e, err := parseExpr(value, true)
@@ -554,4 +557,32 @@ func (n *setNode) Execute(ctx *pongo2.ExecutionContext, _ pongo2.TemplateWriter)
 func parseSet(_ *pongo2.Parser, _ *pongo2.Token, args *pongo2.Parser) (pongo2.INodeTag, *pongo2.Error) {
 	n, err := siteArg(args)
 	return &setNode{site: n}, err
+}
+
+// setBlockNode is {% set x %}...{% endset %}: the rendered body becomes x.
+type setBlockNode struct {
+	site int
+	body *pongo2.NodeWrapper
+}
+
+func (n *setBlockNode) Execute(ctx *pongo2.ExecutionContext, _ pongo2.TemplateWriter) *pongo2.Error {
+	var b strings.Builder
+	if err := n.body.Execute(ctx, &b); err != nil {
+		return err
+	}
+	st, f := stateOf(ctx)
+	f.vars[st.doc.sites[n.site].targets[0]] = b.String()
+	return nil
+}
+
+func parseSetBlock(doc *pongo2.Parser, _ *pongo2.Token, args *pongo2.Parser) (pongo2.INodeTag, *pongo2.Error) {
+	n, err := siteArg(args)
+	if err != nil {
+		return nil, err
+	}
+	body, _, err := doc.WrapUntilTag("dvendset")
+	if err != nil {
+		return nil, err
+	}
+	return &setBlockNode{site: n, body: body}, nil
 }

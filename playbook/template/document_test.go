@@ -24,6 +24,7 @@ func TestDocument(t *testing.T) {
 		{"comment", "a{# hidden #}b", "ab"},
 		{"nested", "{% for u in users %}{% for c in u.name[:2] %}{{ c }}{% endfor %};{% endfor %}", "al;bo;"},
 		{"strings with braces", "{{ '}}' ~ '%}' }}", "}}%}"},
+		{"block set", "{% set greeting %}hi {{ port }}{% endset %}[{{ greeting | upper }}]", "[HI 80]"},
 		{"for if", "{% for u in users if u.name != 'alice' %}{{ u.name }}{{ loop.length }}{% endfor %}", "bob1"},
 		{"for if else", "{% for u in users if false %}x{% else %}none{% endfor %}", "none"},
 	}

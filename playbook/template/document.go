@@ -37,7 +37,7 @@ var registerOnce sync.Once
 func registerTags() {
 	registerOnce.Do(func() {
 		for name, fn := range map[string]pongo2.TagParser{
-			"dvout": parseOut, "dvif": parseIf, "dvfor": parseFor, "dvset": parseSet, "dvsetblock": parseSetBlock,
+			"dvout": parseOut, "dvif": parseIf, "dvfor": parseFor, "dvset": parseSet, "dvsetblock": parseSetBlock, "dvmacro": parseMacro,
 		} {
 			if err := pongo2.RegisterTag(name, fn); err != nil {
 				panic("template: register pongo2 tag: " + err.Error()) // programmer error: a name clash
@@ -244,8 +244,20 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 			return false, shift(err, iterPos)
 		}
 		fmt.Fprintf(out, "{%% dvfor %d %%}", d.add(site{pos: iterPos, kind: "for", expr: e, targets: names, filter: filter}))
-	case "endset":
-		out.WriteString("{% dvendset %}")
+	case "endset", "endmacro":
+		fmt.Fprintf(out, "{%% dv%s %%}", word)
+	case "macro":
+		open, close := strings.IndexByte(rest, '('), strings.LastIndexByte(rest, ')')
+		if open <= 0 || close < open {
+			return false, &SyntaxError{Pos: pos, Msg: "a macro reads {% macro name(arg, other='default') %}"}
+		}
+		name := strings.TrimSpace(rest[:open])
+		// Parse the parameter list as a call so defaults are expressions.
+		e, err := parseExpr("__macro__("+rest[open+1:close]+")", true)
+		if err != nil {
+			return false, shift(err, restPos+open-len("__macro__"))
+		}
+		fmt.Fprintf(out, "{%% dvmacro %d %%}", d.add(site{pos: restPos, kind: "macro", expr: e, targets: []string{name}}))
 	case "set":
 		name, value, ok := strings.Cut(rest, "=")
 		if !ok {
@@ -354,7 +366,12 @@ func eval(ctx *pongo2.ExecutionContext, n int) (any, *frame, *pongo2.Error) {
 	s := st.doc.sites[n]
 	v, err := s.expr.Eval(f)
 	if err != nil {
-		st.err = shift(err, s.pos)
+		var placed *placedError
+		if errors.As(err, &placed) {
+			st.err = placed.err
+		} else {
+			st.err = shift(err, s.pos)
+		}
 		return nil, nil, ctx.Error("evaluation failed", nil)
 	}
 	return v, f, nil
@@ -585,4 +602,95 @@ func parseSetBlock(doc *pongo2.Parser, _ *pongo2.Token, args *pongo2.Parser) (po
 		return nil, err
 	}
 	return &setBlockNode{site: n, body: body}, nil
+}
+
+// placedError is an error whose position is already absolute in the
+// template, so callers do not shift it again.
+type placedError struct{ err error }
+
+func (e *placedError) Error() string { return e.err.Error() }
+func (e *placedError) Unwrap() error { return e.err }
+
+// macroNode defines a macro when executed.
+type macroNode struct {
+	site int
+	body *pongo2.NodeWrapper
+}
+
+// macro is a defined macro: a callable value in expressions.
+type macro struct {
+	name     string
+	params   []string
+	defaults map[string]node
+	body     *pongo2.NodeWrapper
+	ctx      *pongo2.ExecutionContext
+	def      *frame
+}
+
+func (n *macroNode) Execute(ctx *pongo2.ExecutionContext, _ pongo2.TemplateWriter) *pongo2.Error {
+	st, f := stateOf(ctx)
+	s := st.doc.sites[n.site]
+	c := s.expr.root.(*call)
+	m := &macro{name: s.targets[0], defaults: map[string]node{}, body: n.body, ctx: ctx, def: f}
+	for _, a := range c.args {
+		nm, ok := a.(*name)
+		if !ok {
+			st.err = &EvalError{Pos: s.pos, Msg: "macro parameters are names, optionally with =default"}
+			return ctx.Error("evaluation failed", nil)
+		}
+		m.params = append(m.params, nm.name)
+	}
+	for _, k := range c.kwargs {
+		m.params = append(m.params, k.name)
+		m.defaults[k.name] = k.val
+	}
+	f.vars[m.name] = m
+	return nil
+}
+
+// invoke renders the macro body with the arguments bound.
+func (m *macro) invoke(args []any, kw map[string]any) (any, error) {
+	if len(args) > len(m.params) {
+		return nil, fmt.Errorf("macro %s takes %d arguments, got %d", m.name, len(m.params), len(args))
+	}
+	fr := &frame{vars: Vars{}, parent: m.def}
+	for i, p := range m.params {
+		switch v, ok := kw[p]; {
+		case i < len(args):
+			fr.vars[p] = args[i]
+		case ok:
+			fr.vars[p] = v
+		case m.defaults[p] != nil:
+			d, err := (&evaluator{scope: fr, filters: allFilters()}).evalDefined(m.defaults[p])
+			if err != nil {
+				return nil, err
+			}
+			fr.vars[p] = d
+		default:
+			fr.vars[p] = &Undefined{Path: p, Hint: "macro " + m.name + " was called without it"}
+		}
+	}
+	child := pongo2.NewChildExecutionContext(m.ctx)
+	child.Private[frameKey] = fr
+	var b strings.Builder
+	if err := m.body.Execute(child, &b); err != nil {
+		st, _ := stateOf(m.ctx)
+		if st.err != nil {
+			return nil, &placedError{st.err} // its position is already in the file
+		}
+		return nil, fmt.Errorf("macro %s: %v", m.name, err)
+	}
+	return b.String(), nil
+}
+
+func parseMacro(doc *pongo2.Parser, _ *pongo2.Token, args *pongo2.Parser) (pongo2.INodeTag, *pongo2.Error) {
+	n, err := siteArg(args)
+	if err != nil {
+		return nil, err
+	}
+	body, _, err := doc.WrapUntilTag("dvendmacro")
+	if err != nil {
+		return nil, err
+	}
+	return &macroNode{site: n, body: body}, nil
 }

@@ -24,6 +24,7 @@ func TestDocument(t *testing.T) {
 		{"comment", "a{# hidden #}b", "ab"},
 		{"nested", "{% for u in users %}{% for c in u.name[:2] %}{{ c }}{% endfor %};{% endfor %}", "al;bo;"},
 		{"strings with braces", "{{ '}}' ~ '%}' }}", "}}%}"},
+		{"macro", "{% macro tag(name, cls='x') %}<{{ name }} class={{ cls }}>{% endmacro %}{{ tag('a') }}{{ tag('b', cls='y') }}{{ tag('c', 'z') }}", "<a class=x><b class=y><c class=z>"},
 		{"block set", "{% set greeting %}hi {{ port }}{% endset %}[{{ greeting | upper }}]", "[HI 80]"},
 		{"for if", "{% for u in users if u.name != 'alice' %}{{ u.name }}{{ loop.length }}{% endfor %}", "bob1"},
 		{"for if else", "{% for u in users if false %}x{% else %}none{% endfor %}", "none"},
@@ -47,7 +48,8 @@ func TestDocumentErrors(t *testing.T) {
 		{"{% if x %}\n{{ 1 + }}{% endif %}", "t.j2:2:8: expected a value"},
 		{"{% for x in [1] %}\n{{ x | nosuch }}{% endfor %}", "t.j2:2:8: no filter named 'nosuch'"},
 		{"{{ a", "t.j2:1:1: unclosed {{"},
-		{"{% macro m() %}{% endmacro %}", "not supported yet"},
+		{"{% include 'other.j2' %}", "not supported yet"},
+		{"{% macro m(x) %}\n{{ x.nope }}{% endmacro %}{{ m({}) }}", "t.j2:2:6: x.nope is undefined"},
 		{"{% for x in 5 %}{% endfor %}", "'int' object is not iterable"},
 	}
 	for _, tt := range tests {

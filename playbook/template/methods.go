@@ -72,6 +72,16 @@ func (ev *evaluator) call(x *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if mac, ok := fn.(*macro); ok {
+		v, err := mac.invoke(args, kw)
+		if err != nil {
+			if _, placed := err.(*placedError); placed {
+				return nil, err // already positioned inside the template
+			}
+			return nil, ev.fail(x, "%v", err)
+		}
+		return v, nil
+	}
 	m, ok := fn.(*method)
 	if !ok {
 		return nil, ev.fail(x, "'%s' object is not callable", typeName(fn))

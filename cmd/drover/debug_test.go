@@ -38,6 +38,8 @@ func TestDebugMatchesAnsible(t *testing.T) {
 		{"-a", "msg={{ 7 / 2 }}"},
 		{"-a", "msg={{ 'a' if true else 'b' }}"},
 		{"-a", "msg='{{ \"x\" ~ 1 }}'"},
+		{"-a", "msg='{% for i in [1, 2] %}<{{ i }}>{% endfor %}'"},
+		{"-e", "@" + vars, "-a", "msg='{% if flag %}on{% else %}off{% endif %}'"},
 		{},
 	}
 	for _, c := range cases {

@@ -15,10 +15,11 @@ import (
 // ours, so Jinja2 syntax and Python semantics hold throughout. A Document
 // is immutable and may render from many goroutines.
 type Document struct {
-	name  string
-	src   string
-	sites []site
-	tpl   *pongo2.Template
+	name    string
+	src     string
+	sites   []site
+	tpl     *pongo2.Template
+	escapes bool // string literals decode backslash escapes (template files)
 }
 
 // site is one place in the template where an expression is evaluated.
@@ -46,10 +47,16 @@ func registerTags() {
 	})
 }
 
-// ParseDocument parses a template. name is used in error messages.
+// ParseDocument parses a template file. name is used in error messages.
 func ParseDocument(name, src string) (*Document, error) {
+	return parseDocument(name, src, true)
+}
+
+// parseDocument parses a template; escapes selects template-file string
+// literals, false gives playbook strings' literal backslashes.
+func parseDocument(name, src string, escapes bool) (*Document, error) {
 	registerTags()
-	d := &Document{name: name, src: src}
+	d := &Document{name: name, src: src, escapes: escapes}
 	doc, err := d.prepare()
 	if err != nil {
 		return nil, d.positioned(err)
@@ -117,7 +124,7 @@ func (d *Document) prepare() (string, error) {
 		}
 		text(chunk)
 		closer := map[byte]string{'{': "}}", '%': "%}", '#': "#}"}[kind]
-		end := findCloser(src, inner, closer)
+		end := findCloser(src, inner, closer, d.escapes)
 		if end < 0 {
 			return "", &SyntaxError{Pos: open, Msg: "unclosed " + src[open:open+2] + "; add " + closer}
 		}
@@ -129,7 +136,7 @@ func (d *Document) prepare() (string, error) {
 		next := end + 2
 		switch kind {
 		case '{':
-			e, err := parseExpr(body, true)
+			e, err := parseExpr(body, d.escapes)
 			if err != nil {
 				return "", shift(err, inner)
 			}
@@ -180,7 +187,7 @@ func indexDelim(s string, from int) int {
 
 // findCloser finds the closing delimiter, skipping quoted strings and
 // the escapes inside them.
-func findCloser(s string, from int, closer string) int {
+func findCloser(s string, from int, closer string, escapes bool) int {
 	var quote byte
 	for i := from; i+1 < len(s); i++ {
 		c := s[i]
@@ -190,7 +197,7 @@ func findCloser(s string, from int, closer string) int {
 				return i
 			}
 		case quote != 0:
-			if c == '\\' {
+			if c == '\\' && escapes {
 				i++ // template files escape quotes inside strings
 			} else if c == quote {
 				quote = 0
@@ -214,7 +221,7 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 	case "raw":
 		return true, nil
 	case "if", "elif":
-		e, err := parseExpr(rest, true)
+		e, err := parseExpr(rest, d.escapes)
 		if err != nil {
 			return false, shift(err, restPos)
 		}
@@ -233,13 +240,13 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 		iterPos := restPos + strings.Index(rest, " in ") + 4
 		var filter *Expr
 		if cond, ok := splitLoopFilter(iter); ok {
-			f, err := parseExpr(cond, true)
+			f, err := parseExpr(cond, d.escapes)
 			if err != nil {
 				return false, shift(err, iterPos+len(iter)-len(cond))
 			}
 			iter, filter = iter[:len(iter)-len(cond)-len(" if ")], f
 		}
-		e, err := parseExpr(iter, true)
+		e, err := parseExpr(iter, d.escapes)
 		if err != nil {
 			return false, shift(err, iterPos)
 		}
@@ -253,7 +260,7 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 		}
 		name := strings.TrimSpace(rest[:open])
 		// Parse the parameter list as a call so defaults are expressions.
-		e, err := parseExpr("__macro__("+rest[open+1:close]+")", true)
+		e, err := parseExpr("__macro__("+rest[open+1:close]+")", d.escapes)
 		if err != nil {
 			return false, shift(err, restPos+open-len("__macro__"))
 		}
@@ -265,7 +272,7 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 			return false, nil
 		}
 		valPos := restPos + strings.Index(rest, "=") + 1
-		e, err := parseExpr(value, true)
+		e, err := parseExpr(value, d.escapes)
 		if err != nil {
 			return false, shift(err, valPos)
 		}

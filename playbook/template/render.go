@@ -10,6 +10,7 @@ type Cache struct {
 	mu    sync.Mutex
 	exprs map[string]*Expr
 	errs  map[string]error
+	docs  map[string]*Document
 }
 
 // Expr returns the parsed expression for src, parsing it on first use.
@@ -45,7 +46,7 @@ func IsTemplate(s string) bool {
 // A string that is only one {{ expr }} keeps a list, dict or bool value;
 // other values become text ({{ 'abc' | length }} is "3").
 //
-// Block tags ({% %}) are not supported yet and give an error saying so.
+// Strings with block tags ({% if %}, {% for %}...) render as documents.
 // Errors carry the byte offset of the failing part within s.
 func (c *Cache) RenderString(s string, scope Scope) (any, error) {
 	if !IsTemplate(s) {
@@ -65,7 +66,7 @@ func (c *Cache) RenderString(s string, scope Scope) (any, error) {
 		switch s[open+1] {
 		case '{':
 		case '%':
-			return nil, &EvalError{Pos: open, Msg: "template blocks ({% ... %}) are not supported yet; use {{ }} expressions"}
+			return c.renderBlocks(s, scope)
 		case '#':
 			end := strings.Index(s[open:], "#}")
 			if end < 0 {
@@ -107,6 +108,31 @@ func (c *Cache) RenderString(s string, scope Scope) (any, error) {
 		case []any, map[string]any, bool:
 			return single, nil
 		}
+	}
+	return literalLooking(out), nil
+}
+
+// renderBlocks renders a string holding block tags as a document, cached
+// like expressions.
+func (c *Cache) renderBlocks(s string, scope Scope) (any, error) {
+	c.mu.Lock()
+	d, ok := c.docs[s]
+	c.mu.Unlock()
+	if !ok {
+		var err error
+		if d, err = parseDocument("template", s, false); err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		if c.docs == nil {
+			c.docs = map[string]*Document{}
+		}
+		c.docs[s] = d
+		c.mu.Unlock()
+	}
+	out, err := d.Render(scope)
+	if err != nil {
+		return nil, err
 	}
 	return literalLooking(out), nil
 }

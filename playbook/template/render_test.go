@@ -22,6 +22,8 @@ func TestRenderString(t *testing.T) {
 		{"{{ 'True' }}", true},
 		{"{{ '}}' ~ name }}", "}}web"},
 		{"a { b }", "a { b }"},
+		{"{% for x in l %}{{ x }}{% if not loop.last %},{% endif %}{% endfor %}", "1,2"},
+		{"{% if t %}[1, 2]{% endif %}", []any{int64(1), int64(2)}},
 	}
 	var c Cache
 	for _, tt := range tests {
@@ -31,10 +33,10 @@ func TestRenderString(t *testing.T) {
 		}
 	}
 	for src, want := range map[string]string{
-		"x {{ missing }}":        "column 6: undefined variable 'missing'",
-		"x {{ n +}}":             "column 9: expected a value",
-		"{% if t %}x{% endif %}": "not supported yet",
-		"{{ n ":                  "unclosed {{",
+		"x {{ missing }}":   "column 6: undefined variable 'missing'",
+		"x {{ n +}}":        "column 9: expected a value",
+		"{% include 'x' %}": "not supported yet",
+		"{{ n ":             "unclosed {{",
 	} {
 		if _, err := c.RenderString(src, vars); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("RenderString(%q) err = %v, want %q", src, err, want)

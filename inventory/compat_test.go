@@ -3,6 +3,7 @@ package inventory
 import (
 	"bytes"
 	"fmt"
+	"github.com/drover/drover/playbook/value"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,8 +121,8 @@ func sameYAML(t *testing.T, a, b string) bool {
 	if err := yaml.Unmarshal([]byte(b), &nb); err != nil {
 		t.Fatalf("drover's YAML: %v", err)
 	}
-	va, _ := decodeYAML("a", &na)
-	vb, _ := decodeYAML("b", &nb)
+	va, _ := value.DecodeYAML("a", &na)
+	vb, _ := value.DecodeYAML("b", &nb)
 	return pyJSON(va) == pyJSON(vb)
 }
 

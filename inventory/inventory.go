@@ -3,6 +3,7 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"github.com/drover/drover/playbook/value"
 	"net"
 	"os"
 	"path"
@@ -614,6 +615,12 @@ func Native(v any) any {
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			out[k] = Native(e)
+		}
+		return out
+	case *value.Dict:
+		out := value.NewDict(x.Len())
+		for k, e := range x.All() {
+			out.Set(k, Native(e))
 		}
 		return out
 	}

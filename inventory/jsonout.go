@@ -2,8 +2,8 @@ package inventory
 
 import (
 	"fmt"
+	"github.com/drover/drover/playbook/value"
 	"github.com/drover/drover/vault"
-	"math"
 	"math/big"
 	"slices"
 	"strconv"
@@ -62,6 +62,10 @@ func writeJSON(b *strings.Builder, v any, depth int) {
 		b.WriteByte(']')
 	case tuple:
 		writeJSON(b, []any(x), depth)
+	case *value.Dict:
+		writeJSON(b, x.Map(), depth)
+	case value.Unsafe:
+		writeString(b, string(x))
 	case vault.String:
 		writeJSON(b, map[string]any{"__ansible_vault": x.Text}, depth)
 	case []string:
@@ -99,32 +103,19 @@ func formatScalar(v any) string {
 	}
 }
 
-// pyFloat is Python's float repr: the shortest digits that round-trip,
-// fixed notation for exponents from -4 to 15, always with a dot or exponent.
+// pyFloat is Python's float repr as json.dumps writes it, where the
+// infinities and NaN take JavaScript's names.
 func pyFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
+	switch r := value.FloatRepr(f); r {
+	case "inf":
 		return "Infinity"
-	case math.IsInf(f, -1):
+	case "-inf":
 		return "-Infinity"
-	case math.IsNaN(f):
+	case "nan":
 		return "NaN"
+	default:
+		return r
 	}
-	e := strconv.FormatFloat(f, 'e', -1, 64) // d.ddde±XX
-	mant, expStr, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expStr)
-	if exp < -4 || exp >= 16 {
-		sign := "+"
-		if exp < 0 {
-			sign, exp = "-", -exp
-		}
-		return fmt.Sprintf("%se%s%02d", mant, sign, exp)
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.Contains(s, ".") {
-		s += ".0"
-	}
-	return s
 }
 
 func writeString(b *strings.Builder, s string) {

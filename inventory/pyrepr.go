@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"github.com/drover/drover/playbook/value"
 	"slices"
 	"strings"
 )
@@ -34,16 +35,16 @@ func pyRepr(v any) string {
 			return "(" + parts[0] + ",)"
 		}
 		return "(" + strings.Join(parts, ", ") + ")"
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		parts := make([]string, 0, len(keys))
-		for _, k := range keys {
-			parts = append(parts, "'"+k+"': "+pyInner(x[k]))
+	case *value.Dict:
+		parts := make([]string, 0, x.Len())
+		for k, e := range x.All() {
+			parts = append(parts, pyInner(k)+": "+pyInner(e))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	case map[string]any:
+		return pyRepr(value.DictOf(x))
+	case value.Unsafe:
+		return string(x)
 	case float64:
 		r := pyFloat(x)
 		if s, ok := map[string]string{"Infinity": "inf", "-Infinity": "-inf", "NaN": "nan"}[r]; ok {
@@ -57,6 +58,9 @@ func pyRepr(v any) string {
 
 // pyInner renders a value inside a container, where strings are quoted.
 func pyInner(v any) string {
+	if u, ok := v.(value.Unsafe); ok {
+		v = string(u)
+	}
 	if s, ok := v.(string); ok {
 		return "'" + strings.ReplaceAll(s, "'", `\'`) + "'"
 	}

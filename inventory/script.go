@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/drover/drover/playbook/value"
 	"os/exec"
 	"strings"
 	"sync"
@@ -44,10 +45,10 @@ func (inv *Inventory) runScript(ctx context.Context, path string) error {
 		}
 		hostOrder = append(hostOrder, names...)
 	}
-	metaMap, _ := meta.(map[string]any)
-	if hv, ok := metaMap["hostvars"].(map[string]any); ok {
+	metaMap, _ := jsonObject(meta)
+	if hv, ok := jsonObject(metaMap["hostvars"]); ok {
 		for name, v := range hv {
-			if m, ok := v.(map[string]any); ok {
+			if m, ok := jsonObject(v); ok {
 				hostVars[name] = m
 			}
 		}
@@ -72,6 +73,9 @@ func (inv *Inventory) scriptGroup(path, name string, raw json.RawMessage) ([]str
 	}
 	g := inv.group(name)
 	var hosts []any
+	if d, ok := jsonObject(data); ok {
+		data = d
+	}
 	switch d := data.(type) {
 	case []any:
 		hosts = d
@@ -89,7 +93,7 @@ func (inv *Inventory) scriptGroup(path, name string, raw json.RawMessage) ([]str
 			return []string{name}, nil
 		}
 		hosts, _ = d["hosts"].([]any)
-		if vars, ok := d["vars"].(map[string]any); ok {
+		if vars, ok := jsonObject(d["vars"]); ok {
 			for k, v := range vars {
 				g.Vars[k] = v
 			}
@@ -134,7 +138,7 @@ func (inv *Inventory) scriptHostVars(ctx context.Context, path string, hosts []s
 			if len(bytes.TrimSpace(out)) > 0 {
 				var v any
 				err := decodeJSON(out, &v)
-				m, ok := v.(map[string]any)
+				m, ok := jsonObject(v)
 				if err != nil || !ok {
 					return fmt.Errorf("inventory script %s: --host %s did not print a JSON object", path, h)
 				}
@@ -205,32 +209,18 @@ func orderedObject(data []byte) ([]member, error) {
 // decodeJSON reads JSON keeping integers exact: 1 stays an integer and
 // 1.0 a float, as Python reads them.
 func decodeJSON(data []byte, into *any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := value.ParseJSON(data)
+	if err != nil {
 		return err
 	}
-	*into = fromJSONNumbers(v)
+	*into = v
 	return nil
 }
 
-func fromJSONNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := pyNumber(x.String()); err == nil && !strings.ContainsAny(x.String(), ".eE") {
-			return n
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = fromJSONNumbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = fromJSONNumbers(e)
-		}
-	}
-	return v
+// jsonObject is a decoded JSON object as a map, for the parts of a
+// script's output whose order does not matter (groups, hostvars); the
+// variables' own values stay ordered.
+func jsonObject(v any) (map[string]any, bool) {
+	d, ok := v.(*value.Dict)
+	return d.Map(), ok
 }

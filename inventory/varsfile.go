@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"github.com/drover/drover/playbook/value"
 	"os"
 
 	"github.com/drover/drover/playbook/source"
@@ -26,15 +27,15 @@ func ParseVars(path string, src []byte) (map[string]any, error) {
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	v, err := decodeYAML(path, &doc)
+	v, err := value.DecodeYAML(path, &doc)
 	if err != nil {
 		return nil, err
 	}
 	switch m := v.(type) {
 	case nil:
 		return nil, nil
-	case map[string]any:
-		return m, nil
+	case *value.Dict:
+		return m.Map(), nil
 	default:
 		return nil, source.Errorf(source.Pos{File: path, Line: 1}, "a variables file must hold a mapping of names to values")
 	}

@@ -2,8 +2,7 @@ package inventory
 
 import (
 	"fmt"
-	"maps"
-	"slices"
+	"github.com/drover/drover/playbook/value"
 	"strings"
 
 	"github.com/drover/drover/playbook/source"
@@ -114,16 +113,16 @@ func (inv *Inventory) yamlChildren(file string, g *Group, n *yaml.Node) error {
 }
 
 func yamlVars(file string, n *yaml.Node, into map[string]any) error {
-	v, err := decodeYAML(file, n)
+	v, err := value.DecodeYAML(file, n)
 	if err != nil {
 		return err
 	}
-	m, ok := v.(map[string]any)
+	d, ok := v.(*value.Dict)
 	if !ok {
 		return source.Errorf(nodePos(file, n), "variables must be a mapping of names to values")
 	}
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		into[k] = m[k]
+	for k, e := range d.All() {
+		into[k] = e
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"bytes"
+	"github.com/drover/drover/playbook/value"
 	"math"
 	"math/big"
 	"slices"
@@ -77,13 +78,17 @@ func toYAMLNode(v any) *yaml.Node {
 			m.Style = yaml.FlowStyle
 		}
 		return m
+	case *value.Dict:
+		return toYAMLNode(x.Map())
+	case value.Unsafe:
+		return toYAMLNode(string(x))
 	case []any:
 		return sequence(x)
 	case tuple:
 		return sequence(x)
 	case string:
 		n := scalar("!!str", x)
-		if x != "" && (scalar11(&yaml.Node{Kind: yaml.ScalarNode, Value: x}) != any(x) || strings.ContainsAny(x[:1], " !&*|>%@`'\"#{[")) {
+		if x != "" && (value.Plain11(x) != any(x) || strings.ContainsAny(x[:1], " !&*|>%@`'\"#{[")) {
 			n.Style = yaml.SingleQuotedStyle
 		}
 		return n

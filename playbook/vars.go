@@ -6,6 +6,7 @@ import (
 
 	"github.com/drover/drover/inventory"
 	"github.com/drover/drover/playbook/template"
+	"github.com/drover/drover/playbook/value"
 )
 
 // hostScope is what templates see for one host: its inventory variables,
@@ -47,7 +48,7 @@ func renderArgs(c *template.Cache, args map[string]any, scope template.Scope) (m
 		if r == template.Omit {
 			continue // "{{ x | default(omit) }}" drops the argument
 		}
-		out[k] = r
+		out[k] = value.Plain(r)
 	}
 	return out, nil
 }
@@ -68,6 +69,8 @@ func renderValue(c *template.Cache, v any, scope template.Scope) (any, error) {
 		return out, nil
 	case map[string]any:
 		return renderArgs(c, x, scope)
+	case *value.Dict:
+		return renderArgs(c, x.Map(), scope)
 	}
 	return v, nil
 }
@@ -92,7 +95,8 @@ func (e evaluator) Eval(expr string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return x.Eval(e.scope)
+	v, err := x.Eval(e.scope)
+	return value.Plain(v), err
 }
 
 // connectionVars renders a host's ansible_* variables through its scope,

@@ -21,7 +21,7 @@ func TestDebugMatchesAnsible(t *testing.T) {
 	}
 	dir := t.TempDir()
 	vars := filepath.Join(dir, "vars.yml")
-	os.WriteFile(vars, []byte("port: 8080\nflag: yes\nnames: [web1, web2]\nconf: {a: 1, b: [x, y]}\n"), 0o644)
+	os.WriteFile(vars, []byte("port: 8080\nflag: yes\nnames: [web1, web2]\nconf: {a: 1, b: [x, y]}\nordered: {zz: 1, aa: {y: 2, b: 1}, mm: '<&>'}\nraw: !unsafe '{{ not_templated }}'\n"), 0o644)
 	cases := [][]string{
 		{"-e", "x=5 y=[1,2]", "-a", "msg={{ x }}-{{ y }}"},
 		{"-e", `{"l": [1, 2], "d": {"k": true}}`, "-a", "msg={{ l }}"},
@@ -40,6 +40,13 @@ func TestDebugMatchesAnsible(t *testing.T) {
 		{"-a", "msg='{{ \"x\" ~ 1 }}'"},
 		{"-a", "msg='{% for i in [1, 2] %}<{{ i }}>{% endfor %}'"},
 		{"-e", "@" + vars, "-a", "msg='{% if flag %}on{% else %}off{% endif %}'"},
+		{"-e", `{"none": null}`, "-a", `msg="x{{ none }}y{{ [none] }}"`},
+		{"-e", `{"none": null}`, "-a", `msg="{{ none }}"`},
+		{"-e", "@" + vars, "-a", "msg={{ ordered }}"},
+		{"-e", "@" + vars, "-a", "msg='{{ ordered | to_json }} {{ ordered.keys() | list }}'"},
+		{"-e", "@" + vars, "-a", "msg='{% for k, v in ordered.items() %}{{ k }}={{ v }};{% endfor %}'"},
+		{"-e", "@" + vars, "-a", "var=ordered"},
+		{"-e", "@" + vars, "-a", "msg={{ raw }}"},
 		{},
 	}
 	for _, c := range cases {

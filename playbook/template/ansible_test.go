@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/drover/drover/playbook/value"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,13 +28,11 @@ func loadVars(t testing.TB) Vars {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	v, err := value.ParseJSON(data)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return Vars(fromJSON(v).(map[string]any))
+	return Vars(v.(*value.Dict).Map())
 }
 
 func readExprs(t testing.TB) []string {
@@ -160,9 +159,7 @@ func TestAnsibleExpectations(t *testing.T) {
 
 // knownDifferences are expressions where drover does not match Ansible
 // yet, and why. Each is a bug to fix, not a choice.
-var knownDifferences = map[string]string{
-	"{'b': [1, 2], 'a': none} | to_json": "dicts do not keep insertion order yet (they print sorted)",
-}
+var knownDifferences = map[string]string{}
 
 func evalJSON(src string, vars Vars) (string, error) {
 	e, err := ParseExpr(src)

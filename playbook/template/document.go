@@ -160,6 +160,10 @@ func (d *Document) prepare() (string, error) {
 			if !trimAfter && strings.HasPrefix(src[next:], "\n") { // Ansible's trim_blocks
 				next++
 			}
+		case '#':
+			if !trimAfter && strings.HasPrefix(src[next:], "\n") { // trim_blocks ends comments too
+				next++
+			}
 		}
 		if trimAfter {
 			for next < len(src) && strings.IndexByte(" \t\r\n", src[next]) >= 0 {
@@ -400,7 +404,7 @@ func (n *outNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter)
 	if err != nil {
 		return err
 	}
-	_, werr := w.WriteString(ToString(v))
+	_, werr := w.WriteString(finalize(v))
 	if werr != nil {
 		return ctx.OrigError(werr, nil)
 	}

@@ -3,6 +3,7 @@ package template
 import (
 	"errors"
 	"fmt"
+	"github.com/drover/drover/playbook/value"
 	"math"
 	"slices"
 	"strings"
@@ -34,7 +35,8 @@ type EvalError struct {
 func (e *EvalError) Error() string { return fmt.Sprintf("column %d: %s", e.Pos+1, e.Msg) }
 
 // Eval evaluates the expression to a native value (bool, int64, float64,
-// string, []any, map[string]any or nil). Using an undefined variable is an
+// string, []any, *value.Dict or nil; a Go map from the scope comes back as
+// it is). Using an undefined variable is an
 // error naming it.
 func (e *Expr) Eval(s Scope) (any, error) {
 	ev := &evaluator{scope: s, filters: allFilters()}
@@ -102,7 +104,7 @@ func (ev *evaluator) eval(n node) (any, error) {
 		return x.val, nil
 	case *name:
 		if v, ok := ev.scope.Lookup(x.name); ok {
-			return v, nil
+			return safe(v), nil
 		}
 		return &Undefined{Path: x.name}, nil
 	case *attr:
@@ -122,7 +124,7 @@ func (ev *evaluator) eval(n node) (any, error) {
 		}
 		return items, nil
 	case *dictLit:
-		m := make(map[string]any, len(x.keys))
+		m := value.NewDict(len(x.keys))
 		for i := range x.keys {
 			k, err := ev.evalDefined(x.keys[i])
 			if err != nil {
@@ -132,7 +134,7 @@ func (ev *evaluator) eval(n node) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			m[ToString(k)] = v
+			m.Set(ToString(k), v)
 		}
 		return m, nil
 	case *unary:
@@ -181,11 +183,12 @@ func (ev *evaluator) attr(x *attr) (any, error) {
 // lookupKey reads key from a dict, or returns an Undefined saying what the
 // value holds instead.
 func lookupKey(v any, key, path string) any {
-	if m, ok := v.(map[string]any); ok {
-		if val, ok := m[key]; ok {
-			return val
+	if isDict(v) {
+		if val, ok := dictGet(v, key); ok {
+			return safe(val)
 		}
-		keys := sortedKeys(m)
+		d, _ := asDict(v)
+		keys := slices.Clone(d.Keys())
 		if len(keys) > 10 {
 			keys = append(keys[:10], "…")
 		}
@@ -228,7 +231,7 @@ func (ev *evaluator) index(x *index) (any, error) {
 	}
 	path := pathOf(x)
 	switch c := v.(type) {
-	case map[string]any:
+	case *value.Dict, map[string]any:
 		return lookupKey(c, ToString(i), path), nil
 	case []any:
 		n, ok := toInt(i)
@@ -241,7 +244,7 @@ func (ev *evaluator) index(x *index) (any, error) {
 		if n < 0 || n >= int64(len(c)) {
 			return &Undefined{Path: path, Hint: fmt.Sprintf("the list has %d items", len(c))}, nil
 		}
-		return c[n], nil
+		return safe(c[n]), nil
 	case string:
 		r := []rune(c)
 		n, ok := toInt(i)
@@ -691,8 +694,8 @@ func contains(container, item any) (bool, error) {
 			}
 		}
 		return false, nil
-	case map[string]any:
-		_, ok := c[ToString(item)]
+	case *value.Dict, map[string]any:
+		_, ok := dictGet(c, ToString(item))
 		return ok, nil
 	}
 	return false, fmt.Errorf("argument of type '%s' is not iterable", typeName(container))

@@ -7,8 +7,8 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
+	"github.com/drover/drover/playbook/value"
 	"hash"
 	"math"
 	"path"
@@ -196,6 +196,8 @@ func fLength(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 		return int64(len([]rune(x))), nil
 	case []any:
 		return int64(len(x)), nil
+	case *value.Dict:
+		return int64(x.Len()), nil
 	case map[string]any:
 		return int64(len(x)), nil
 	}
@@ -408,7 +410,7 @@ func fMap(ev *evaluator, in any, args []any, kw map[string]any) (any, error) {
 		return nil, err
 	}
 	out := make([]any, 0, len(items))
-	if attribute, ok := kw["attribute"].(string); ok {
+	if attribute, ok := kw["attribute"].(string); ok && len(args) == 0 {
 		def, hasDef := kw["default"]
 		for _, it := range items {
 			v := any(it)
@@ -487,14 +489,17 @@ func selectFilter(keep, byAttr bool) filterFunc {
 }
 
 func fDict2Items(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
-	m, ok := in.(map[string]any)
+	m, ok := asDict(in)
 	if !ok {
 		return nil, fmt.Errorf("dict2items requires a dictionary, got %s", typeName(in))
 	}
 	kn, vn := ToString(arg(args, kw, 0, "key_name", "key")), ToString(arg(args, kw, 1, "value_name", "value"))
-	out := []any{}
-	for _, k := range sortedKeys(m) {
-		out = append(out, map[string]any{kn: k, vn: m[k]})
+	out := make([]any, 0, m.Len())
+	for k, v := range m.All() {
+		item := value.NewDict(2)
+		item.Set(kn, k)
+		item.Set(vn, v)
+		out = append(out, item)
 	}
 	return out, nil
 }
@@ -505,18 +510,17 @@ func fItems2Dict(_ *evaluator, in any, args []any, kw map[string]any) (any, erro
 		return nil, fmt.Errorf("items2dict requires a list, got %s", typeName(in))
 	}
 	kn, vn := ToString(arg(args, kw, 0, "key_name", "key")), ToString(arg(args, kw, 1, "value_name", "value"))
-	out := map[string]any{}
+	out := value.NewDict(len(items))
 	for _, it := range items {
-		m, ok := it.(map[string]any)
-		if !ok {
+		if !isDict(it) {
 			return nil, fmt.Errorf("items2dict requires a list of dicts with %s and %s", kn, vn)
 		}
-		k, ok1 := m[kn]
-		v, ok2 := m[vn]
+		k, ok1 := dictGet(it, kn)
+		v, ok2 := dictGet(it, vn)
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("items2dict: an item lacks %q or %q", kn, vn)
 		}
-		out[ToString(k)] = v
+		out.Set(ToString(k), v)
 	}
 	return out, nil
 }
@@ -532,9 +536,9 @@ func fCombine(_ *evaluator, in any, args []any, kw map[string]any) (any, error) 
 			dicts = append(dicts, a)
 		}
 	}
-	out := map[string]any{}
+	out := value.NewDict(0)
 	for _, d := range dicts {
-		m, ok := d.(map[string]any)
+		m, ok := asDict(d)
 		if !ok {
 			return nil, fmt.Errorf("combine expects dictionaries, got %s", typeName(d))
 		}
@@ -543,35 +547,34 @@ func fCombine(_ *evaluator, in any, args []any, kw map[string]any) (any, error) 
 	return out, nil
 }
 
-func merge(a, b map[string]any, recursive bool, listMerge string) map[string]any {
-	out := make(map[string]any, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		old, exists := out[k]
-		om, oIsMap := old.(map[string]any)
-		nm, nIsMap := v.(map[string]any)
+// merge is Ansible's merge_hash: a's keys in their order, then b's new
+// ones, b's values winning.
+func merge(a, b *value.Dict, recursive bool, listMerge string) *value.Dict {
+	out := a.Clone()
+	for k, v := range b.All() {
+		old, exists := out.Get(k)
+		om, oIsMap := asDict(old)
+		nm, nIsMap := asDict(v)
 		ol, oIsList := old.([]any)
 		nl, nIsList := v.([]any)
 		switch {
 		case exists && recursive && oIsMap && nIsMap:
-			out[k] = merge(om, nm, recursive, listMerge)
+			out.Set(k, merge(om, nm, recursive, listMerge))
 		case exists && oIsList && nIsList && listMerge != "" && listMerge != "replace":
 			switch listMerge {
 			case "keep":
-				out[k] = ol
+				out.Set(k, ol)
 			case "append":
-				out[k] = append(slices.Clone(ol), nl...)
+				out.Set(k, append(slices.Clone(ol), nl...))
 			case "prepend":
-				out[k] = append(slices.Clone(nl), ol...)
+				out.Set(k, append(slices.Clone(nl), ol...))
 			case "append_rp":
-				out[k] = append(without(ol, nl), nl...)
+				out.Set(k, append(without(ol, nl), nl...))
 			case "prepend_rp":
-				out[k] = append(slices.Clone(nl), without(ol, nl)...)
+				out.Set(k, append(slices.Clone(nl), without(ol, nl)...))
 			}
 		default:
-			out[k] = v
+			out.Set(k, v)
 		}
 	}
 	return out
@@ -587,43 +590,27 @@ func without(a, b []any) []any {
 	return out
 }
 
-func fToJSON(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
-	return pyJSONDump(in, "", ", ", ": ", true), nil
+// fToJSON is json.dumps: keys in insertion order unless sort_keys=True.
+func fToJSON(_ *evaluator, in any, _ []any, kw map[string]any) (any, error) {
+	return pyJSONDump(in, "", ", ", ": ", truthy(kw["sort_keys"])), nil
 }
 
+// fToNiceJSON sorts keys by default, as Ansible's to_nice_json does.
 func fToNiceJSON(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 	n, _ := toInt(arg(args, kw, 0, "indent", int64(4)))
-	return pyJSONDump(in, strings.Repeat(" ", int(n)), ",", ": ", true), nil
+	sortKeys := true
+	if v, ok := kw["sort_keys"]; ok {
+		sortKeys = truthy(v)
+	}
+	return pyJSONDump(in, strings.Repeat(" ", int(n)), ",", ": ", sortKeys), nil
 }
 
 func fFromJSON(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
-	var v any
-	dec := json.NewDecoder(strings.NewReader(ToString(in)))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	v, err := value.ParseJSON([]byte(ToString(in)))
+	if err != nil {
 		return nil, fmt.Errorf("from_json: %v", err)
 	}
-	return fromJSON(v), nil
-}
-
-func fromJSON(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := x.Int64(); err == nil {
-			return n
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i := range x {
-			x[i] = fromJSON(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = fromJSON(x[k])
-		}
-	}
-	return v
+	return v, nil
 }
 
 func fB64Decode(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
@@ -811,13 +798,14 @@ func fCenter(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 }
 
 func fDictsort(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
-	m, ok := in.(map[string]any)
+	m, ok := asDict(in)
 	if !ok {
 		return nil, fmt.Errorf("dictsort expects a dict, got %s", typeName(in))
 	}
 	out := []any{}
-	for _, k := range sortedKeys(m) {
-		out = append(out, []any{k, m[k]})
+	for _, k := range slices.Sorted(slices.Values(m.Keys())) {
+		v, _ := m.Get(k)
+		out = append(out, []any{k, v})
 	}
 	if truthy(arg(args, kw, 2, "reverse", false)) {
 		slices.Reverse(out)
@@ -879,20 +867,26 @@ func pyJSONDump(v any, indent, itemSep, keySep string, sortKeys bool) string {
 	}
 	walk = func(v any, depth int) {
 		switch x := v.(type) {
-		case map[string]any:
-			if len(x) == 0 {
+		case *value.Dict, map[string]any:
+			d, _ := asDict(x)
+			if d.Len() == 0 {
 				b.WriteString("{}")
 				return
 			}
+			keys := d.Keys()
+			if sortKeys {
+				keys = slices.Sorted(slices.Values(keys))
+			}
 			b.WriteByte('{')
-			for i, k := range sortedKeys(x) {
+			for i, k := range keys {
 				if i > 0 {
 					b.WriteString(itemSep)
 				}
 				nl(depth + 1)
 				writeJSONString(&b, k)
 				b.WriteString(keySep)
-				walk(x[k], depth+1)
+				e, _ := d.Get(k)
+				walk(e, depth+1)
 			}
 			nl(depth)
 			b.WriteByte('}')
@@ -913,6 +907,8 @@ func pyJSONDump(v any, indent, itemSep, keySep string, sortKeys bool) string {
 			b.WriteByte(']')
 		case string:
 			writeJSONString(&b, x)
+		case value.Unsafe:
+			writeJSONString(&b, string(x))
 		case nil:
 			b.WriteString("null")
 		case bool:

@@ -2,6 +2,7 @@ package template
 
 import (
 	"fmt"
+	"github.com/drover/drover/playbook/value"
 	"math"
 	"math/rand/v2"
 	"net/url"
@@ -155,10 +156,11 @@ func fShuffle(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 
 func fURLEncode(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 	switch x := in.(type) {
-	case map[string]any:
+	case *value.Dict, map[string]any:
+		d, _ := asDict(x)
 		var parts []string
-		for _, k := range sortedKeys(x) {
-			parts = append(parts, url.QueryEscape(k)+"="+url.QueryEscape(ToString(x[k])))
+		for k, v := range d.All() {
+			parts = append(parts, url.QueryEscape(k)+"="+url.QueryEscape(ToString(v)))
 		}
 		return strings.Join(parts, "&"), nil
 	}

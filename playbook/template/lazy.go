@@ -1,6 +1,7 @@
 package template
 
 import (
+	"github.com/drover/drover/playbook/value"
 	"strings"
 	"sync"
 )
@@ -89,6 +90,18 @@ func (l *Lazy) render(v any) (any, error) {
 			out[k] = r
 		}
 		return out, nil
+	case *value.Dict:
+		out := value.NewDict(x.Len())
+		for k, e := range x.All() {
+			r, err := l.render(e)
+			if err != nil {
+				return nil, err
+			}
+			out.Set(k, r)
+		}
+		return out, nil
+	case value.Unsafe:
+		return string(x), nil // text, never a template
 	}
 	return v, nil
 }

@@ -2,6 +2,7 @@ package template
 
 import (
 	"fmt"
+	"github.com/drover/drover/playbook/value"
 	"strings"
 	"unicode"
 )
@@ -24,7 +25,7 @@ func isMethod(v any, name string) bool {
 	switch v.(type) {
 	case string:
 		return stringMethods[name]
-	case map[string]any:
+	case *value.Dict, map[string]any:
 		return dictMethods[name]
 	case []any:
 		return listMethods[name]
@@ -134,31 +135,32 @@ func (m *method) call(args []any, kw map[string]any) (any, error) {
 	switch r := m.recv.(type) {
 	case string:
 		return stringMethod(r, m.name, args, kw)
-	case map[string]any:
+	case *value.Dict, map[string]any:
+		d, _ := asDict(r)
 		switch m.name {
 		case "items":
-			out := []any{}
-			for _, k := range sortedKeys(r) {
-				out = append(out, []any{k, r[k]})
+			out := make([]any, 0, d.Len())
+			for k, v := range d.All() {
+				out = append(out, []any{k, v})
 			}
 			return out, nil
 		case "keys":
-			out := []any{}
-			for _, k := range sortedKeys(r) {
+			out := make([]any, 0, d.Len())
+			for _, k := range d.Keys() {
 				out = append(out, k)
 			}
 			return out, nil
 		case "values":
-			out := []any{}
-			for _, k := range sortedKeys(r) {
-				out = append(out, r[k])
+			out := make([]any, 0, d.Len())
+			for _, v := range d.All() {
+				out = append(out, v)
 			}
 			return out, nil
 		case "get":
 			if len(args) == 0 {
 				return nil, fmt.Errorf("expected at least 1 argument")
 			}
-			if v, ok := r[ToString(args[0])]; ok {
+			if v, ok := d.Get(ToString(args[0])); ok {
 				return v, nil
 			}
 			if len(args) > 1 {
@@ -395,12 +397,15 @@ func iterate(v any) ([]any, error) {
 	switch x := v.(type) {
 	case []any:
 		return x, nil
-	case map[string]any:
-		out := make([]any, 0, len(x))
-		for _, k := range sortedKeys(x) {
+	case *value.Dict, map[string]any:
+		d, _ := asDict(x)
+		out := make([]any, 0, d.Len())
+		for _, k := range d.Keys() {
 			out = append(out, k)
 		}
 		return out, nil
+	case value.Unsafe:
+		return iterate(string(x))
 	case string:
 		out := []any{}
 		for _, r := range x {

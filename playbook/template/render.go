@@ -1,6 +1,7 @@
 package template
 
 import (
+	"github.com/drover/drover/playbook/value"
 	"strings"
 	"sync"
 )
@@ -54,6 +55,7 @@ func (c *Cache) RenderString(s string, scope Scope) (any, error) {
 	}
 	var b strings.Builder
 	var single any
+	expr := false // single is an expression's value
 	parts := 0
 	for i := 0; i < len(s); {
 		open := strings.Index(s[i:], "{")
@@ -97,15 +99,17 @@ func (c *Cache) RenderString(s string, scope Scope) (any, error) {
 		if err != nil {
 			return nil, shift(err, open+2)
 		}
-		single = v
+		single, expr = v, true
 		parts++
-		b.WriteString(ToString(v))
+		b.WriteString(finalize(v))
 		i = end + 2
 	}
 	out := b.String()
-	if parts == 1 && single != nil {
+	if parts == 1 && expr {
 		switch single.(type) {
-		case []any, map[string]any, bool:
+		case nil:
+			return nil, nil
+		case []any, *value.Dict, map[string]any, bool:
 			return single, nil
 		}
 	}
@@ -189,7 +193,7 @@ func literalLooking(s string) any {
 		return s
 	}
 	switch v.(type) {
-	case []any, map[string]any:
+	case []any, *value.Dict:
 		return v
 	}
 	return s

@@ -2,6 +2,7 @@ package template
 
 import (
 	"fmt"
+	"github.com/drover/drover/playbook/value"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,7 +18,7 @@ var tests = map[string]testFunc{
 	"undefined": func(v any, _ []any) (bool, error) { _, u := v.(*Undefined); return u, nil },
 	"none":      func(v any, _ []any) (bool, error) { return v == nil, nil },
 	"string":    isType[string],
-	"mapping":   isType[map[string]any],
+	"mapping":   func(v any, _ []any) (bool, error) { return isDict(v), nil },
 	"boolean":   isType[bool],
 	"float":     isType[float64],
 	"integer":   isType[int64],
@@ -28,8 +29,8 @@ var tests = map[string]testFunc{
 		}
 		return false, nil
 	},
-	"sequence": func(v any, _ []any) (bool, error) { return isAny[string, []any, map[string]any](v), nil },
-	"iterable": func(v any, _ []any) (bool, error) { return isAny[string, []any, map[string]any](v), nil },
+	"sequence": func(v any, _ []any) (bool, error) { return isAny[string, []any, value.Unsafe](v) || isDict(v), nil },
+	"iterable": func(v any, _ []any) (bool, error) { return isAny[string, []any, value.Unsafe](v) || isDict(v), nil },
 	"true":     func(v any, _ []any) (bool, error) { return v == true, nil },
 	"false":    func(v any, _ []any) (bool, error) { return v == false, nil },
 	"truthy":   func(v any, _ []any) (bool, error) { return truthy(v), nil },
@@ -60,17 +61,17 @@ var tests = map[string]testFunc{
 		return reTest(false)(v, args)
 	},
 	"version": versionTest, "version_compare": versionTest,
-	"succeeded":   resultTest(func(r map[string]any) bool { return !truthy(r["failed"]) }),
-	"success":     resultTest(func(r map[string]any) bool { return !truthy(r["failed"]) }),
-	"successful":  resultTest(func(r map[string]any) bool { return !truthy(r["failed"]) }),
-	"failed":      resultTest(func(r map[string]any) bool { return truthy(r["failed"]) }),
-	"failure":     resultTest(func(r map[string]any) bool { return truthy(r["failed"]) }),
-	"changed":     resultTest(func(r map[string]any) bool { return truthy(r["changed"]) }),
-	"change":      resultTest(func(r map[string]any) bool { return truthy(r["changed"]) }),
-	"skipped":     resultTest(func(r map[string]any) bool { return truthy(r["skipped"]) }),
-	"skip":        resultTest(func(r map[string]any) bool { return truthy(r["skipped"]) }),
-	"reachable":   resultTest(func(r map[string]any) bool { return !truthy(r["unreachable"]) }),
-	"unreachable": resultTest(func(r map[string]any) bool { return truthy(r["unreachable"]) }),
+	"succeeded":   resultTest(func(r func(string) any) bool { return !truthy(r("failed")) }),
+	"success":     resultTest(func(r func(string) any) bool { return !truthy(r("failed")) }),
+	"successful":  resultTest(func(r func(string) any) bool { return !truthy(r("failed")) }),
+	"failed":      resultTest(func(r func(string) any) bool { return truthy(r("failed")) }),
+	"failure":     resultTest(func(r func(string) any) bool { return truthy(r("failed")) }),
+	"changed":     resultTest(func(r func(string) any) bool { return truthy(r("changed")) }),
+	"change":      resultTest(func(r func(string) any) bool { return truthy(r("changed")) }),
+	"skipped":     resultTest(func(r func(string) any) bool { return truthy(r("skipped")) }),
+	"skip":        resultTest(func(r func(string) any) bool { return truthy(r("skipped")) }),
+	"reachable":   resultTest(func(r func(string) any) bool { return !truthy(r("unreachable")) }),
+	"unreachable": resultTest(func(r func(string) any) bool { return truthy(r("unreachable")) }),
 	"subset":      setTest(true), "superset": setTest(false),
 	"any": func(v any, _ []any) (bool, error) {
 		items, err := iterate(v)
@@ -131,13 +132,12 @@ func reTest(anchored bool) testFunc {
 	}
 }
 
-func resultTest(f func(map[string]any) bool) testFunc {
+func resultTest(f func(result func(string) any) bool) testFunc {
 	return func(v any, _ []any) (bool, error) {
-		r, ok := v.(map[string]any)
-		if !ok {
+		if !isDict(v) {
 			return false, fmt.Errorf("this test works on a task result (a dict), got %s", typeName(v))
 		}
-		return f(r), nil
+		return f(func(k string) any { e, _ := dictGet(v, k); return e }), nil
 	}
 }
 

@@ -2,8 +2,7 @@ package template
 
 import (
 	"fmt"
-	"math"
-	"slices"
+	"github.com/drover/drover/playbook/value"
 	"strconv"
 	"strings"
 )
@@ -40,6 +39,8 @@ func truthy(v any) bool {
 		return x != ""
 	case []any:
 		return len(x) > 0
+	case *value.Dict:
+		return x.Len() > 0
 	case map[string]any:
 		return len(x) > 0
 	case *Undefined:
@@ -73,21 +74,36 @@ func ToString(v any) string {
 			parts[i] = repr(e)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]any:
-		keys := sortedKeys(x)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = repr(k) + ": " + repr(x[k])
+	case *value.Dict:
+		parts := make([]string, 0, x.Len())
+		for k, e := range x.All() {
+			parts = append(parts, repr(k)+": "+repr(e))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	case map[string]any:
+		return ToString(value.DictOf(x))
+	case value.Unsafe:
+		return string(x)
 	case fmt.Stringer:
 		return x.String()
 	}
 	return fmt.Sprint(v)
 }
 
+// finalize is how Ansible prints a {{ }} value into text: as str(), but
+// None prints nothing (its templar's finalize hook).
+func finalize(v any) string {
+	if v == nil {
+		return ""
+	}
+	return ToString(v)
+}
+
 // repr is Python's repr(): strings quoted, the rest as str().
 func repr(v any) string {
+	if u, ok := v.(value.Unsafe); ok {
+		v = string(u)
+	}
 	s, ok := v.(string)
 	if !ok {
 		return ToString(v)
@@ -121,39 +137,50 @@ func repr(v any) string {
 }
 
 // pyFloat is Python's float repr.
-func pyFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
+func pyFloat(f float64) string { return value.FloatRepr(f) }
+
+// safe turns an !unsafe string into a plain one as it enters an
+// expression: it is text from then on, and since drover renders a result
+// only once, never a template.
+func safe(v any) any {
+	if u, ok := v.(value.Unsafe); ok {
+		return string(u)
 	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	mant, expStr, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expStr)
-	if exp < -4 || exp >= 16 {
-		sign := "+"
-		if exp < 0 {
-			sign, exp = "-", -exp
-		}
-		return fmt.Sprintf("%se%s%02d", mant, sign, exp)
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.Contains(s, ".") {
-		s += ".0"
-	}
-	return s
+	return v
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// asDict returns v as a Dict when it is a mapping. Dicts decoded from
+// YAML and JSON and built by templates keep their order; a Go map (task
+// results, magic variables) is taken in sorted key order.
+func asDict(v any) (*value.Dict, bool) {
+	switch x := v.(type) {
+	case *value.Dict:
+		return x, true
+	case map[string]any:
+		return value.DictOf(x), true
 	}
-	slices.Sort(keys)
-	return keys
+	return nil, false
+}
+
+// isDict reports whether v is a mapping, without building a Dict.
+func isDict(v any) bool {
+	switch v.(type) {
+	case *value.Dict, map[string]any:
+		return true
+	}
+	return false
+}
+
+// dictGet looks a key up in a mapping without building a Dict.
+func dictGet(v any, k string) (any, bool) {
+	switch x := v.(type) {
+	case *value.Dict:
+		return x.Get(k)
+	case map[string]any:
+		e, ok := x[k]
+		return e, ok
+	}
+	return nil, false
 }
 
 // typeName is Python's name for a value's type, for error messages.
@@ -167,11 +194,11 @@ func typeName(v any) string {
 		return "int"
 	case float64:
 		return "float"
-	case string:
+	case string, value.Unsafe:
 		return "str"
 	case []any:
 		return "list"
-	case map[string]any:
+	case *value.Dict, map[string]any:
 		return "dict"
 	case *Undefined:
 		return "undefined"
@@ -237,18 +264,24 @@ func equal(a, b any) bool {
 			}
 		}
 		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
+	case *value.Dict, map[string]any:
+		dx, _ := asDict(x)
+		dy, ok := asDict(b)
+		if !ok || dx.Len() != dy.Len() {
 			return false
 		}
-		for k, v := range x {
-			w, ok := y[k]
+		for k, v := range dx.All() {
+			w, ok := dy.Get(k)
 			if !ok || !equal(v, w) {
 				return false
 			}
 		}
 		return true
+	case value.Unsafe:
+		return equal(string(x), b)
+	}
+	if u, ok := b.(value.Unsafe); ok {
+		return equal(a, string(u))
 	}
 	return false
 }

@@ -1,4 +1,4 @@
-package inventory
+package value
 
 import (
 	"fmt"
@@ -23,22 +23,48 @@ var (
 	yaml11Date  = regexp.MustCompile(`^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?$`)
 )
 
-// decodeYAML turns a node into plain Go values with YAML 1.1 scalars,
-// merge keys and anchors resolved.
-func decodeYAML(file string, n *yaml.Node) (any, error) {
+// ParseYAML parses one YAML document into values; file names it in errors.
+// An empty document is nil.
+func ParseYAML(file string, src []byte) (any, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, yamlError(file, err)
+	}
+	return DecodeYAML(file, &doc)
+}
+
+// yamlError gives yaml.v3's message the file name in front of its line,
+// the one form every drover input error takes.
+func yamlError(file string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, tail, ok := strings.Cut(rest, ": "); ok {
+			if line, convErr := strconv.Atoi(n); convErr == nil {
+				return &source.Error{Pos: source.Pos{File: file, Line: line}, Msg: tail, Err: err}
+			}
+		}
+	}
+	return &source.Error{Pos: source.Pos{File: file}, Msg: msg, Err: err}
+}
+
+// DecodeYAML turns a node into values as PyYAML, and so Ansible, reads
+// them: YAML 1.1 scalars (yes is true, 0644 is 420, 1e3 a string), merge
+// keys and anchors resolved, mappings as [Dict] in document order, !unsafe
+// as [Unsafe] and !vault as a vault.String.
+func DecodeYAML(file string, n *yaml.Node) (any, error) {
 	pos := source.Pos{File: file, Line: n.Line, Col: n.Column}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return decodeYAML(file, n.Content[0])
+		return DecodeYAML(file, n.Content[0])
 	case yaml.AliasNode:
-		return decodeYAML(file, n.Alias)
+		return DecodeYAML(file, n.Alias)
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := decodeYAML(file, c)
+			v, err := DecodeYAML(file, c)
 			if err != nil {
 				return nil, err
 			}
@@ -46,7 +72,7 @@ func decodeYAML(file string, n *yaml.Node) (any, error) {
 		}
 		return out, nil
 	case yaml.MappingNode:
-		out := map[string]any{}
+		out := NewDict(len(n.Content) / 2)
 		if err := decodeMapping(file, n, out); err != nil {
 			return nil, err
 		}
@@ -58,6 +84,9 @@ func decodeYAML(file string, n *yaml.Node) (any, error) {
 			}
 			return vault.String{Text: n.Value}, nil
 		}
+		if n.Tag == "!unsafe" {
+			return Unsafe(n.Value), nil
+		}
 		return scalar11(n), nil
 	}
 	return nil, source.Errorf(pos, "unsupported YAML node")
@@ -65,7 +94,7 @@ func decodeYAML(file string, n *yaml.Node) (any, error) {
 
 // decodeMapping fills out from n, applying << merge keys first so explicit
 // keys win, as PyYAML does.
-func decodeMapping(file string, n *yaml.Node, out map[string]any) error {
+func decodeMapping(file string, n *yaml.Node, out *Dict) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Tag != "!!merge" {
@@ -92,15 +121,15 @@ func decodeMapping(file string, n *yaml.Node, out map[string]any) error {
 		if k.Tag == "!!merge" {
 			continue
 		}
-		key, err := decodeYAML(file, k)
+		key, err := DecodeYAML(file, k)
 		if err != nil {
 			return err
 		}
-		val, err := decodeYAML(file, v)
+		val, err := DecodeYAML(file, v)
 		if err != nil {
 			return err
 		}
-		out[keyString(key)] = val
+		out.Set(keyString(key), val)
 	}
 	return nil
 }
@@ -112,8 +141,16 @@ func scalar11(n *yaml.Node) any {
 		return s
 	}
 	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
-		return s // !unsafe and other local tags keep the text
+		return s // local tags keep the text
 	}
+	return Plain11(s)
+}
+
+// Plain11 is what a plain (unquoted) YAML scalar means under YAML 1.1:
+// nil, a bool, an int64 (or *big.Int), a float64, a date string
+// normalised as PyYAML prints it, or the text itself. Writers use it to
+// decide when a string needs quotes.
+func Plain11(s string) any {
 	if yaml11Null[s] {
 		return nil
 	}
@@ -199,4 +236,26 @@ func yaml11Floating(s string) float64 {
 	}
 	f, _ := strconv.ParseFloat(s, 64)
 	return f
+}
+
+// keyString turns a mapping key into the string drover keys dicts by: the
+// text json.dumps would give it, so {1: a} and {yes: b} look up as "1"
+// and "true".
+func keyString(k any) string {
+	switch x := k.(type) {
+	case string:
+		return x
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	case nil:
+		return "null"
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return FloatRepr(x)
+	}
+	return fmt.Sprint(k)
 }

@@ -3,10 +3,15 @@ package template
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/drover/drover/playbook/source"
 	"github.com/flosch/pongo2/v6"
 )
 
@@ -19,7 +24,60 @@ type Document struct {
 	src     string
 	sites   []site
 	tpl     *pongo2.Template
-	escapes bool // string literals decode backslash escapes (template files)
+	escapes bool        // string literals decode backslash escapes (template files)
+	inline  bool        // a playbook string: errors keep byte offsets for Locate
+	open    []openBlock // while parsing: the blocks not yet closed
+
+	includes sync.Map // path → *Document, the templates it includes
+}
+
+// openBlock is a block tag waiting for its end tag.
+type openBlock struct {
+	word    string // if, for, macro, set
+	pos     int
+	sawElse bool
+}
+
+// nest checks that a tag fits the blocks open around it, so a misplaced
+// {% else %} or a missing {% endif %} is reported at its own place in
+// Jinja2's terms before pongo2 could name its internal tags.
+func (d *Document) nest(word string, pos int) error {
+	var top *openBlock
+	if n := len(d.open); n > 0 {
+		top = &d.open[n-1]
+	}
+	switch word {
+	case "if", "for", "macro", "set":
+		d.open = append(d.open, openBlock{word: word, pos: pos})
+	case "elif", "else":
+		switch {
+		case top == nil || (top.word != "if" && (word == "elif" || top.word != "for")):
+			return &SyntaxError{Pos: pos, Msg: fmt.Sprintf("{%% %s %%} outside an {%% if %%}%s", word, map[bool]string{true: " or {% for %}"}[word == "else"])}
+		case top.sawElse:
+			return &SyntaxError{Pos: pos, Msg: fmt.Sprintf("{%% %s %%} after the {%% else %%} of this {%% %s %%}", word, top.word)}
+		}
+		top.sawElse = word == "else"
+	default: // endif, endfor, endmacro, endset
+		want := strings.TrimPrefix(word, "end")
+		if top == nil {
+			return &SyntaxError{Pos: pos, Msg: fmt.Sprintf("{%% %s %%} without an open {%% %s %%}", word, want)}
+		}
+		if top.word != want {
+			return &SyntaxError{Pos: pos, Msg: fmt.Sprintf("{%% %s %%} where the {%% %s %%} at %s needs {%% end%s %%}", word, top.word, d.where(top.pos), top.word)}
+		}
+		d.open = d.open[:len(d.open)-1]
+	}
+	return nil
+}
+
+// where names an offset of the source for messages: line L, or column C
+// for a one-line playbook string.
+func (d *Document) where(pos int) string {
+	before := d.src[:min(pos, len(d.src))]
+	if !strings.Contains(d.src, "\n") {
+		return fmt.Sprintf("column %d", pos+1)
+	}
+	return fmt.Sprintf("line %d", 1+strings.Count(before, "\n"))
 }
 
 // site is one place in the template where an expression is evaluated.
@@ -38,7 +96,7 @@ var registerOnce sync.Once
 func registerTags() {
 	registerOnce.Do(func() {
 		for name, fn := range map[string]pongo2.TagParser{
-			"dvout": parseOut, "dvif": parseIf, "dvfor": parseFor, "dvset": parseSet, "dvsetblock": parseSetBlock, "dvmacro": parseMacro,
+			"dvout": parseOut, "dvinclude": parseInclude, "dvif": parseIf, "dvfor": parseFor, "dvset": parseSet, "dvsetblock": parseSetBlock, "dvmacro": parseMacro,
 		} {
 			if err := pongo2.RegisterTag(name, fn); err != nil {
 				panic("template: register pongo2 tag: " + err.Error()) // programmer error: a name clash
@@ -49,39 +107,43 @@ func registerTags() {
 
 // ParseDocument parses a template file. name is used in error messages.
 func ParseDocument(name, src string) (*Document, error) {
-	return parseDocument(name, src, true)
+	return parseDocument(&Document{name: name, src: src, escapes: true})
 }
 
-// parseDocument parses a template; escapes selects template-file string
+// parseDocument parses d.src; d.escapes selects template-file string
 // literals, false gives playbook strings' literal backslashes.
-func parseDocument(name, src string, escapes bool) (*Document, error) {
+func parseDocument(d *Document) (*Document, error) {
 	registerTags()
-	d := &Document{name: name, src: src, escapes: escapes}
 	doc, err := d.prepare()
 	if err != nil {
 		return nil, d.positioned(err)
 	}
 	tpl, perr := pongo2.FromString(doc)
 	if perr != nil {
-		return nil, fmt.Errorf("%s: %v", name, perr)
+		return nil, d.positioned(&SyntaxError{Msg: pongoMessage(perr)})
 	}
 	d.tpl = tpl
 	return d, nil
 }
 
-// TemplateError is a template problem at a line and column of its file.
-type TemplateError struct {
-	Name      string
-	Line, Col int
-	Msg       string
-}
-
-func (e *TemplateError) Error() string {
-	return fmt.Sprintf("%s:%d:%d: %s", e.Name, e.Line, e.Col, e.Msg)
-}
-
-// positioned turns an offset error into a file:line:col one.
+// positioned turns an offset error into a file:line:col one; a playbook
+// string keeps the offset for its caller to place.
 func (d *Document) positioned(err error) error {
+	if d.inline {
+		return err
+	}
+	return Locate(err, d.src, source.Pos{File: d.name, Line: 1, Col: 1})
+}
+
+// Locate turns an error from [Cache.RenderString], [ParseExpr] or
+// [Expr.Eval], which knows only a byte offset in src, into a
+// [source.Error] at the file, line and column it stands for, given where
+// src starts (for a playbook value: its YAML scalar's position). A column
+// past the first line counts from the start of that line of src.
+func Locate(err error, src string, at source.Pos) error {
+	if _, placed := errors.AsType[*source.Error](err); placed {
+		return err // from an included template, already in its own file
+	}
 	var pos int
 	var msg string
 	var se *SyntaxError
@@ -92,11 +154,18 @@ func (d *Document) positioned(err error) error {
 	case errors.As(err, &ee):
 		pos, msg = ee.Pos, ee.Msg
 	default:
-		return fmt.Errorf("%s: %w", d.name, err)
+		return &source.Error{Pos: at, Msg: err.Error(), Err: err}
 	}
-	line := 1 + strings.Count(d.src[:min(pos, len(d.src))], "\n")
-	col := pos - strings.LastIndexByte(d.src[:min(pos, len(d.src))], '\n')
-	return &TemplateError{Name: d.name, Line: line, Col: col, Msg: msg}
+	before := src[:min(pos, len(src))]
+	nl := strings.Count(before, "\n")
+	p := at
+	if nl == 0 {
+		p.Col = max(at.Col, 1) + pos
+	} else {
+		p.Line += nl
+		p.Col = len(before) - strings.LastIndexByte(before, '\n')
+	}
+	return &source.Error{Pos: p, Msg: msg}
 }
 
 // prepare rewrites the template for pongo2: each {{ }} and each block tag
@@ -172,6 +241,11 @@ func (d *Document) prepare() (string, error) {
 		}
 		i = next
 	}
+	if n := len(d.open); n > 0 {
+		b := d.open[n-1]
+		d.open = nil
+		return "", &SyntaxError{Pos: b.pos, Msg: fmt.Sprintf("{%% %s %%} is never closed; add {%% end%s %%}", b.word, b.word)}
+	}
 	return out.String(), nil
 }
 
@@ -221,6 +295,18 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 	word, rest, _ := strings.Cut(trimmed, " ")
 	rest = strings.TrimSpace(rest)
 	restPos := pos + strings.Index(body, rest)
+	switch word {
+	case "if", "elif", "else", "endif", "for", "endfor", "macro", "endmacro", "endset":
+		if err := d.nest(word, pos); err != nil {
+			return false, err
+		}
+	case "set":
+		if !strings.Contains(rest, "=") {
+			if err := d.nest(word, pos); err != nil {
+				return false, err
+			}
+		}
+	}
 	switch word {
 	case "raw":
 		return true, nil
@@ -281,11 +367,35 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 			return false, shift(err, valPos)
 		}
 		fmt.Fprintf(out, "{%% dvset %d %%}", d.add(site{pos: valPos, kind: "set", expr: e, targets: []string{strings.TrimSpace(name)}}))
+	case "endraw":
+		return false, &SyntaxError{Pos: pos, Msg: "{% endraw %} without an open {% raw %}"}
+	case "include":
+		target, ignoreMissing := strings.CutSuffix(rest, " ignore missing")
+		target = strings.TrimSuffix(strings.TrimSuffix(target, " with context"), " without context")
+		e, err := parseExpr(target, d.escapes)
+		if err != nil {
+			return false, shift(err, restPos)
+		}
+		kind := "include"
+		if ignoreMissing {
+			kind = "include?"
+		}
+		fmt.Fprintf(out, "{%% dvinclude %d %%}", d.add(site{pos: restPos, kind: kind, expr: e}))
 	default:
-		return false, &SyntaxError{Pos: pos, Msg: fmt.Sprintf("template tag {%% %s %%} is not supported yet", word)}
+		if jinjaTags[word] {
+			return false, &SyntaxError{Pos: pos, Msg: fmt.Sprintf("drover does not support the template tag {%% %s %%} yet", word)}
+		}
+		return false, &SyntaxError{Pos: pos, Msg: fmt.Sprintf("unknown template tag {%% %s %%}%s", word, didYouMean(word, slices.Clone(statementWords)))}
 	}
 	return false, nil
 }
+
+// jinjaTags are Jinja2's tags that drover does not render.
+var jinjaTags = map[string]bool{"block": true, "endblock": true, "extends": true, "import": true, "from": true, "call": true, "endcall": true,
+	"filter": true, "endfilter": true, "with": true, "endwith": true, "autoescape": true, "endautoescape": true, "do": true, "break": true, "continue": true, "trans": true}
+
+// statementWords are the tags drover knows, for "did you mean".
+var statementWords = []string{"if", "elif", "else", "endif", "for", "endfor", "set", "endset", "macro", "endmacro", "raw", "endraw", "include"}
 
 // splitLoopFilter finds the condition of "for x in items if cond": the
 // text after the last " if " outside quotes and brackets that parses
@@ -321,15 +431,22 @@ func splitLoopFilter(iter string) (string, bool) {
 // template module does, the output ends in as many newlines as the source
 // when block tags have eaten them.
 func (d *Document) Render(scope Scope) (string, error) {
+	return d.render(scope, true)
+}
+
+// render renders d; keepNewlines restores the source's trailing newlines,
+// which Ansible does for the template it renders but Jinja2 does not for
+// the templates that one includes.
+func (d *Document) render(scope Scope, keepNewlines bool) (string, error) {
 	st := &renderState{doc: d}
 	out, err := d.tpl.Execute(pongo2.Context{stateKey: st, frameKey: &frame{vars: Vars{}, parent: scope}})
 	if err != nil {
 		if st.err != nil {
 			return "", d.positioned(st.err)
 		}
-		return "", fmt.Errorf("%s: %v", d.name, err)
+		return "", d.positioned(&SyntaxError{Msg: pongoMessage(err)})
 	}
-	if want, got := trailingNewlines(d.src), trailingNewlines(out); want > got {
+	if want, got := trailingNewlines(d.src), trailingNewlines(out); keepNewlines && want > got {
 		out += strings.Repeat("\n", want-got)
 	}
 	return out, nil
@@ -615,6 +732,73 @@ func parseSetBlock(doc *pongo2.Parser, _ *pongo2.Token, args *pongo2.Parser) (po
 	return &setBlockNode{site: n, body: body}, nil
 }
 
+// includeNode is {% include name %}: another template file rendered in
+// the current scope, found beside the including file as Jinja2's loader
+// finds it in Ansible's search path.
+type includeNode struct{ site int }
+
+func (n *includeNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter) *pongo2.Error {
+	v, f, perr := eval(ctx, n.site)
+	if perr != nil {
+		return perr
+	}
+	st, _ := stateOf(ctx)
+	s := st.doc.sites[n.site]
+	names := []any{v}
+	if l, ok := v.([]any); ok {
+		names = l // the first that exists, as Jinja2 does
+	}
+	for _, name := range names {
+		sub, err := st.doc.include(ToString(name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err == nil {
+			var out string
+			if out, err = sub.render(f, false); err == nil {
+				_, err = w.WriteString(out)
+			}
+		}
+		if err != nil {
+			st.err = &placedError{err}
+			return ctx.Error("include failed", nil)
+		}
+		return nil
+	}
+	if s.kind == "include?" {
+		return nil
+	}
+	st.err = &EvalError{Pos: s.pos, Msg: fmt.Sprintf("template not found: %s (looked in %s)", ToString(v), filepath.Dir(st.doc.name))}
+	return ctx.Error("include failed", nil)
+}
+
+func parseInclude(_ *pongo2.Parser, _ *pongo2.Token, args *pongo2.Parser) (pongo2.INodeTag, *pongo2.Error) {
+	n, err := siteArg(args)
+	return &includeNode{site: n}, err
+}
+
+// include parses the template name relative to d's directory, once.
+func (d *Document) include(name string) (*Document, error) {
+	path := name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(d.name), name)
+	}
+	if sub, ok := d.includes.Load(path); ok {
+		return sub.(*Document), nil
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	// Jinja2 drops one trailing newline of the file before rendering.
+	sub, err := ParseDocument(path, strings.TrimSuffix(string(src), "\n"))
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := d.includes.LoadOrStore(path, sub)
+	return actual.(*Document), nil
+}
+
 // placedError is an error whose position is already absolute in the
 // template, so callers do not shift it again.
 type placedError struct{ err error }
@@ -704,4 +888,17 @@ func parseMacro(doc *pongo2.Parser, _ *pongo2.Token, args *pongo2.Parser) (pongo
 		return nil, err
 	}
 	return &macroNode{site: n, body: body}, nil
+}
+
+// pongoMessage is pongo2's complaint in Jinja2's words: its messages name
+// drover's internal tags (dvif, dvfor...), which mean nothing to a user.
+func pongoMessage(err error) string {
+	msg := err.Error()
+	var pe *pongo2.Error
+	if errors.As(err, &pe) && pe.OrigError != nil {
+		msg = pe.OrigError.Error()
+	}
+	r := strings.NewReplacer("'dvsetblock'", "'set'", "'dvmacro'", "'macro'", "'dvfor'", "'for'", "'dvif'", "'if'", "'dvset'", "'set'", "'dvout'", "'{{ }}'",
+		"dvsetblock", "set", "dvmacro", "macro", "dvfor", "for", "dvif", "if", "dvset", "set", "dvout", "{{ }}")
+	return r.Replace(msg)
 }

@@ -1,6 +1,8 @@
 package template
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -42,13 +44,35 @@ func TestDocument(t *testing.T) {
 	}
 }
 
+// TestIncludeErrorsNameTheIncludedFile: a mistake inside an included
+// template points at that file, not at the {% include %}.
+func TestIncludeErrorsNameTheIncludedFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "part.j2"), []byte("ok\n{{ nope | upper }}\n"), 0o644)
+	main := filepath.Join(dir, "main.j2")
+	d, err := ParseDocument(main, "a\n{% include 'part.j2' %}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Render(Vars{})
+	want := filepath.Join(dir, "part.j2") + ":2:4: undefined variable 'nope'"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	os.WriteFile(filepath.Join(dir, "bad.j2"), []byte("{% if %}"), 0o644)
+	d, _ = ParseDocument(main, "{% include 'bad.j2' %}")
+	if _, err = d.Render(Vars{}); err == nil || !strings.HasPrefix(err.Error(), filepath.Join(dir, "bad.j2")+":1:") {
+		t.Errorf("syntax error in an included file: %v", err)
+	}
+}
+
 func TestDocumentErrors(t *testing.T) {
 	tests := []struct{ src, want string }{
 		{"line1\n  {{ missing }}", "t.j2:2:6: undefined variable 'missing'"},
 		{"{% if x %}\n{{ 1 + }}{% endif %}", "t.j2:2:8: expected a value"},
 		{"{% for x in [1] %}\n{{ x | nosuch }}{% endfor %}", "t.j2:2:8: no filter named 'nosuch'"},
 		{"{{ a", "t.j2:1:1: unclosed {{"},
-		{"{% include 'other.j2' %}", "not supported yet"},
+		{"{% include 'other.j2' %}", "t.j2:1:12: template not found: other.j2"}, {"{% call m() %}x{% endcall %}", "does not support the template tag {% call %}"},
 		{"{% macro m(x) %}\n{{ x.nope }}{% endmacro %}{{ m({}) }}", "t.j2:2:6: x.nope is undefined"},
 		{"{% for x in 5 %}{% endfor %}", "'int' object is not iterable"},
 	}

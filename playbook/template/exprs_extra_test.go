@@ -41,3 +41,28 @@ func TestLookups(t *testing.T) {
 		t.Errorf("unknown lookup: %v", err)
 	}
 }
+
+// TestLookupTemplateMatchesAnsible renders every testdata template through
+// lookup('template') with the real Ansible and with drover.
+func TestLookupTemplateMatchesAnsible(t *testing.T) {
+	files, _ := filepath.Glob("testdata/templates/*.j2")
+	var exprs []string
+	for _, f := range files {
+		abs, _ := filepath.Abs(f)
+		exprs = append(exprs, "lookup('template', '"+abs+"')")
+	}
+	exprs = append(exprs, "lookup('template', '"+mustAbs("testdata/templates/partials/loop.inc")+"', template_vars={'x': 'tv'})")
+	want := runAnsible(t, exprs)
+	vars := loadVars(t)
+	for i, e := range exprs {
+		got, err := evalJSON(e, vars)
+		if want[i].Error || err != nil || got != want[i].JSON {
+			t.Errorf("%s:\n ansible %s (failed %v)\n drover  %s (%v)", e, want[i].JSON, want[i].Error, got, err)
+		}
+	}
+}
+
+func mustAbs(p string) string {
+	abs, _ := filepath.Abs(p)
+	return abs
+}

@@ -33,6 +33,12 @@ func extraFilters(t map[string]filterFunc) {
 		abs, _ := filepath.Abs(p)
 		return abs
 	})
+	t["from_yaml"] = func(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
+		return value.ParseYAML("from_yaml", []byte(ToString(in)))
+	}
+	t["from_yaml_all"] = func(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
+		return value.ParseYAMLAll("from_yaml_all", []byte(ToString(in)))
+	}
 	t["human_readable"] = fHumanReadable
 	t["human_to_bytes"] = fHumanToBytes
 	t["subelements"] = fSubelements

@@ -2,7 +2,9 @@ package template
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,6 +57,7 @@ var lookups = map[string]func(ev *evaluator, terms []any, kw map[string]any) ([]
 		}
 		return out, nil
 	},
+	"template": lookupTemplate,
 	"vars": func(ev *evaluator, terms []any, kw map[string]any) ([]any, error) {
 		def, hasDef := kw["default"]
 		var out []any
@@ -124,4 +127,37 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// lookupTemplate renders template files with the current variables, plus
+// template_vars, keeping their trailing newlines as Ansible's lookup does.
+// A relative name is tried as given, then under templates/.
+func lookupTemplate(ev *evaluator, terms []any, kw map[string]any) ([]any, error) {
+	scope := ev.scope
+	if tv, ok := asDict(kw["template_vars"]); ok {
+		scope = &frame{vars: Vars(tv.Map()), parent: scope}
+	}
+	var out []any
+	for _, t := range terms {
+		name := expandUser(ToString(t))
+		src, err := os.ReadFile(name)
+		if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(name) {
+			if alt, altErr := os.ReadFile(filepath.Join("templates", name)); altErr == nil {
+				src, err, name = alt, nil, filepath.Join("templates", name)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("could not read template %s: %v", ToString(t), unwrapPathErr(err))
+		}
+		d, err := ParseDocument(name, string(src))
+		if err != nil {
+			return nil, &placedError{err}
+		}
+		r, err := d.Render(scope)
+		if err != nil {
+			return nil, &placedError{err}
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

@@ -124,7 +124,7 @@ func (c *Cache) renderBlocks(s string, scope Scope) (any, error) {
 	c.mu.Unlock()
 	if !ok {
 		var err error
-		if d, err = parseDocument("template", s, false); err != nil {
+		if d, err = parseDocument(&Document{name: "template", src: s, inline: true}); err != nil {
 			return nil, err
 		}
 		c.mu.Lock()

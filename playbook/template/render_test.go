@@ -33,10 +33,14 @@ func TestRenderString(t *testing.T) {
 		}
 	}
 	for src, want := range map[string]string{
-		"x {{ missing }}":   "column 6: undefined variable 'missing'",
-		"x {{ n +}}":        "column 9: expected a value",
-		"{% include 'x' %}": "not supported yet",
-		"{{ n ":             "unclosed {{",
+		"x {{ missing }}":         "column 6: undefined variable 'missing'",
+		"x {{ n +}}":              "column 9: expected a value",
+		"{% extends 'x' %}":       "does not support the template tag {% extends %}",
+		"{% include 'nope.j2' %}": "column 12: template not found: nope.j2",
+		"{% if n %}x":             "column 3: {% if %} is never closed; add {% endif %}",
+		"a{% endfor %}":           "column 4: {% endfor %} without an open {% for %}",
+		"{% iff n %}":             "unknown template tag {% iff %}; did you mean 'if'?",
+		"{{ n ":                   "unclosed {{",
 	} {
 		if _, err := c.RenderString(src, vars); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("RenderString(%q) err = %v, want %q", src, err, want)

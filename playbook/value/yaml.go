@@ -1,7 +1,10 @@
 package value
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 	"regexp"
@@ -33,6 +36,26 @@ func ParseYAML(file string, src []byte) (any, error) {
 	return DecodeYAML(file, &doc)
 }
 
+// ParseYAMLAll parses every document of a YAML stream, as
+// yaml.safe_load_all does.
+func ParseYAMLAll(file string, src []byte) ([]any, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	out := []any{}
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+			return out, nil
+		} else if err != nil {
+			return nil, yamlError(file, err)
+		}
+		v, err := DecodeYAML(file, &doc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+}
+
 // yamlError gives yaml.v3's message the file name in front of its line,
 // the one form every drover input error takes.
 func yamlError(file string, err error) error {
@@ -54,6 +77,8 @@ func yamlError(file string, err error) error {
 func DecodeYAML(file string, n *yaml.Node) (any, error) {
 	pos := source.Pos{File: file, Line: n.Line, Col: n.Column}
 	switch n.Kind {
+	case 0: // an empty stream
+		return nil, nil
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil

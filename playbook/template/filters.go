@@ -97,6 +97,28 @@ func arg(args []any, kw map[string]any, i int, name string, def any) any {
 	return def
 }
 
+// intArg is an argument that Python uses as an integer: a str there is
+// the TypeError Python raises, not a silent default.
+func intArg(args []any, kw map[string]any, i int, name string, def int64) (int64, error) {
+	v := arg(args, kw, i, name, def)
+	n, ok := toInt(v)
+	if !ok {
+		return 0, fmt.Errorf("'%s' object cannot be interpreted as an integer (%s)", typeName(v), name)
+	}
+	return n, nil
+}
+
+// patternArg is a regular expression argument, which Python's re wants as
+// a string.
+func patternArg(args []any, kw map[string]any, i int, name string) (string, error) {
+	v := arg(args, kw, i, name, "")
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("the pattern must be a string, not %s", typeName(v))
+	}
+	return s, nil
+}
+
 func strFilter(f func(string) string) filterFunc {
 	return func(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) { return f(ToString(in)), nil }
 }
@@ -493,6 +515,9 @@ func fDict2Items(_ *evaluator, in any, args []any, kw map[string]any) (any, erro
 	if !ok {
 		return nil, fmt.Errorf("dict2items requires a dictionary, got %s", typeName(in))
 	}
+	if len(args) > 2 {
+		return nil, fmt.Errorf("dict2items takes at most 2 arguments (key_name, value_name), got %d", len(args))
+	}
 	kn, vn := ToString(arg(args, kw, 0, "key_name", "key")), ToString(arg(args, kw, 1, "value_name", "value"))
 	out := make([]any, 0, m.Len())
 	for k, v := range m.All() {
@@ -784,7 +809,10 @@ func fIndent(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 }
 
 func fCenter(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
-	w, _ := toInt(arg(args, kw, 0, "width", int64(80)))
+	w, err := intArg(args, kw, 0, "width", 80)
+	if err != nil {
+		return nil, err
+	}
 	s := ToString(in)
 	n := int(w) - len([]rune(s))
 	if n <= 0 {
@@ -820,7 +848,7 @@ func fBatch(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 	}
 	n, ok := toInt(arg(args, kw, 0, "linecount", nil))
 	if !ok || n <= 0 {
-		return nil, fmt.Errorf("batch needs a positive size")
+		n = int64(len(items)) + 1 // Jinja2 never fills a batch of that size: one batch
 	}
 	fill, hasFill := kw["fill_with"]
 	if len(args) > 1 {

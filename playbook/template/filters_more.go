@@ -49,10 +49,16 @@ func extraFilters(t map[string]filterFunc) {
 
 func fTruncate(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 	s := ToString(in)
-	length, _ := toInt(arg(args, kw, 0, "length", int64(255)))
+	length, err := intArg(args, kw, 0, "length", 255)
+	if err != nil {
+		return nil, err
+	}
 	killwords := truthy(arg(args, kw, 1, "killwords", false))
 	end := ToString(arg(args, kw, 2, "end", "..."))
-	leeway, _ := toInt(arg(args, kw, 3, "leeway", int64(5)))
+	leeway, err := intArg(args, kw, 3, "leeway", 5)
+	if err != nil {
+		return nil, err
+	}
 	r := []rune(s)
 	if int64(len(r)) <= length+leeway {
 		return s, nil

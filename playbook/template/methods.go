@@ -213,6 +213,11 @@ func stringMethod(s, name string, args []any, kw map[string]any) (any, error) {
 		}
 		return trim(s, chars), nil
 	case "split":
+		if len(args) > 0 && args[0] != nil {
+			if _, ok := args[0].(string); !ok {
+				return nil, fmt.Errorf("must be str or None, not %s", typeName(args[0]))
+			}
+		}
 		sep, given := strArg(args, 0, "")
 		var parts []string
 		if !given {
@@ -242,6 +247,9 @@ func stringMethod(s, name string, args []any, kw map[string]any) (any, error) {
 			}
 		}
 		for _, p := range prefixes {
+			if _, ok := p.(string); !ok {
+				return nil, fmt.Errorf("%s first arg must be str or a tuple of str, not %s", name, typeName(p))
+			}
 			if name == "startswith" && strings.HasPrefix(s, ToString(p)) || name == "endswith" && strings.HasSuffix(s, ToString(p)) {
 				return true, nil
 			}

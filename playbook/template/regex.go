@@ -74,7 +74,10 @@ func reFlags(args []any, kw map[string]any, first int) string {
 }
 
 func fRegexReplace(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
-	pattern := ToString(arg(args, kw, 0, "pattern", ""))
+	pattern, err := patternArg(args, kw, 0, "pattern")
+	if err != nil {
+		return nil, err
+	}
 	repl := ToString(arg(args, kw, 1, "replacement", ""))
 	re, err := compileRe(reFlags(args, kw, 2) + pattern)
 	if err != nil {
@@ -96,7 +99,11 @@ func fRegexSearch(_ *evaluator, in any, args []any, kw map[string]any) (any, err
 		}
 		groups = append(groups, ref[1]+ref[2])
 	}
-	re, err := compileRe(reFlags(nil, kw, 0) + ToString(args[0]))
+	pattern, err := patternArg(args, nil, 0, "pattern")
+	if err != nil {
+		return nil, err
+	}
+	re, err := compileRe(reFlags(nil, kw, 0) + pattern)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +124,11 @@ func fRegexSearch(_ *evaluator, in any, args []any, kw map[string]any) (any, err
 }
 
 func fRegexFindall(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
-	re, err := compileRe(reFlags(args, kw, 1) + ToString(arg(args, kw, 0, "regex", "")))
+	pattern, err := patternArg(args, kw, 0, "regex")
+	if err != nil {
+		return nil, err
+	}
+	re, err := compileRe(reFlags(args, kw, 1) + pattern)
 	if err != nil {
 		return nil, err
 	}

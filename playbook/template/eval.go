@@ -57,6 +57,7 @@ var allFilters = sync.OnceValue(func() map[string]filterFunc {
 		t[k] = v
 	}
 	extraFilters(t)
+	cryptFilters(t)
 	return t
 })
 

@@ -3,6 +3,7 @@ package playbook
 import (
 	"time"
 
+	"github.com/drover/drover/playbook/source"
 	"github.com/drover/drover/tasks"
 )
 
@@ -22,11 +23,40 @@ func (s Status) String() string {
 	return [...]string{"ok", "changed", "failed", "skipped", "unreachable"}[s]
 }
 
-// Event is one task's result on one host.
+// Kind says what an event reports. The zero value is a host's result, so
+// ad hoc runs, which report nothing else, need not set it.
+type Kind int
+
+// The kinds of events, in the order a run produces them.
+const (
+	KindResult       Kind = iota // a task's result on one host (Host, Status, Result)
+	KindPlayStart                // a play begins (Task holds the play's name)
+	KindTaskStart                // a task begins on the play's hosts
+	KindHandlerStart             // a notified handler begins
+	KindItem                     // one loop item's result on one host
+	KindNoHosts                  // a play matched no hosts
+	KindRecap                    // the run ended (Stats)
+)
+
+// Event is one thing that happened in a run; most are one task's result
+// on one host.
 type Event struct {
+	Kind   Kind
 	Host   string
 	Task   string
 	Module string
+	// Pos is where the task (or play) is written, for task events.
+	Pos source.Pos
+	// Item is the loop item's label, for KindItem.
+	Item string
+	// Ignored marks a failure that ignore_errors let pass; Delegate names
+	// the host a delegated task ran on.
+	Ignored  bool
+	Delegate string
+	// NoLog hides the result in every output.
+	NoLog bool
+	// Stats are the final counts, for KindRecap.
+	Stats  *Stats
 	Status Status
 	// Result is the module's report; for an unreachable host it carries
 	// the reason in Msg.
@@ -46,17 +76,31 @@ type Stats struct {
 
 // HostStats are one host's counts.
 type HostStats struct {
-	OK, Changed, Failed, Skipped, Unreachable int
+	OK, Changed, Failed, Skipped, Unreachable, Rescued, Ignored int
 }
 
-func (s *Stats) add(e Event) {
+// host returns the counts of name, creating them at zero.
+func (s *Stats) host(name string) *HostStats {
 	if s.Hosts == nil {
 		s.Hosts = map[string]*HostStats{}
 	}
-	h := s.Hosts[e.Host]
+	h := s.Hosts[name]
 	if h == nil {
 		h = &HostStats{}
-		s.Hosts[e.Host] = h
+		s.Hosts[name] = h
+	}
+	return h
+}
+
+func (s *Stats) add(e Event) {
+	h := s.host(e.Host)
+	if e.Ignored { // Ansible counts an ignored failure as ok too
+		h.Ignored++
+		h.OK++
+		if e.Result != nil && e.Result.Changed {
+			h.Changed++
+		}
+		return
 	}
 	switch e.Status {
 	case StatusOK:

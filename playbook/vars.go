@@ -90,12 +90,11 @@ type evaluator struct {
 	scope template.Scope
 }
 
+// Eval gives what Ansible's templating of "{{ expr }}" gives (debug's
+// var=): a bare variable keeps its type, anything else follows the
+// native-type rule of playbook strings (r.rc is the text "3").
 func (e evaluator) Eval(expr string) (any, error) {
-	x, err := e.cache.Expr(expr)
-	if err != nil {
-		return nil, err
-	}
-	v, err := x.Eval(e.scope)
+	v, err := e.cache.RenderString("{{ "+expr+" }}", e.scope)
 	return value.Plain(v), err
 }
 

@@ -50,11 +50,19 @@ type execOptions struct {
 
 // AddFlags registers the options on fs, with Ansible's names.
 func (o *execOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.module, "module-name", "m", "command", "module to run")
+	fs.StringVarP(&o.args, "args", "a", "", "module arguments, as k=v pairs or JSON")
+	fs.BoolVarP(&o.oneLine, "one-line", "o", false, "print each result on one line")
+	fs.BoolVar(&o.listHosts, "list-hosts", false, "list the hosts the pattern selects and stop")
+	o.addRunFlags(fs)
+}
+
+// addRunFlags registers the flags drover exec and drover play share:
+// inventory, variables, connection, become, check and vault.
+func (o *execOptions) addRunFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&o.inventories, "inventory", "i", nil, "inventory: file, directory, script or host list such as 'web1,web2,' (repeatable)")
 	fs.StringArrayVarP(&o.extraVars, "extra-vars", "e", nil, "extra variables as k=v, JSON, YAML or @file (repeatable; they win over all others)")
 	fs.StringVarP(&o.limit, "limit", "l", "", "further limit the selected hosts with a pattern (@file reads one per line)")
-	fs.StringVarP(&o.module, "module-name", "m", "command", "module to run")
-	fs.StringVarP(&o.args, "args", "a", "", "module arguments, as k=v pairs or JSON")
 	fs.IntVarP(&o.forks, "forks", "f", 50, "hosts worked on at once")
 	fs.StringVarP(&o.user, "user", "u", "", "login user (default: ssh_config's User, else your user)")
 	fs.StringVar(&o.privateKey, "private-key", "", "private key file to log in with")
@@ -66,10 +74,8 @@ func (o *execOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.becomeMethod, "become-method", "sudo", "privilege escalation method: sudo or su")
 	fs.StringVar(&o.becomeUser, "become-user", "root", "user to become")
 	fs.BoolVarP(&o.askBecomePass, "ask-become-pass", "K", false, "ask for the become password")
-	fs.BoolVarP(&o.oneLine, "one-line", "o", false, "print each result on one line")
 	fs.BoolVarP(&o.check, "check", "C", false, "report what would change without changing it")
 	fs.BoolVarP(&o.diff, "diff", "D", false, "show what changes in files")
-	fs.BoolVar(&o.listHosts, "list-hosts", false, "list the hosts the pattern selects and stop")
 	fs.StringArrayVar(&o.knownHosts, "known-hosts", nil, "extra known_hosts file (repeatable; also DROVER_KNOWN_HOSTS, colon-separated)")
 	fs.StringVar(&o.hostKeyChecking, "host-key-checking", "", "unknown host keys: strict, accept-new or off (default: ssh_config's StrictHostKeyChecking, else strict)")
 	fs.StringVar(&o.sshConfig, "ssh-config", "", "ssh_config file (default ~/.ssh/config)")

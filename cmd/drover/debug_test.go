@@ -47,6 +47,10 @@ func TestDebugMatchesAnsible(t *testing.T) {
 		{"-e", "@" + vars, "-a", "msg='{% for k, v in ordered.items() %}{{ k }}={{ v }};{% endfor %}'"},
 		{"-e", "@" + vars, "-a", "var=ordered"},
 		{"-e", "@" + vars, "-a", "msg={{ raw }}"},
+		{"-e", "@" + vars, "-a", "msg={{ port }}"},
+		{"-e", "@" + vars, "-a", "msg={{port}}"},
+		{"-e", "@" + vars, "-a", "var=port"},
+		{"-e", "@" + vars, "-a", "var=conf.a"},
 		{},
 	}
 	for _, c := range cases {

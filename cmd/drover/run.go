@@ -73,11 +73,19 @@ func runWith(g *globalOptions, args []string) int {
 
 func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	var ee *runExit
+	var pe *playExit
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &pe):
+		if pe.err != nil {
+			for _, l := range strings.Split(strings.TrimSpace(pe.err.Error()), "\n") {
+				fmt.Fprintln(stderr, "ERROR! "+l)
+			}
+		}
+		return pe.code
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "ERROR! interrupted")
 		return exitInterrupted
@@ -101,7 +109,7 @@ on the targets, one SSH connection per host for the whole run.
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().CountVarP(&g.verbose, "verbose", "v", "more diagnostics on stderr (-v info, -vvv each remote command and its timing, -vvvv trace)")
-	root.AddCommand(newExecCommand(g), newInventoryCommand(g), newVaultCommand(g), newVersionCommand(g))
+	root.AddCommand(newExecCommand(g), newPlayCommand(g), newInventoryCommand(g), newVaultCommand(g), newVersionCommand(g))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	return root
 }

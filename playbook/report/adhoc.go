@@ -17,6 +17,7 @@ const (
 	colorError       = "\x1b[0;31m"
 	colorUnreachable = "\x1b[1;31m"
 	colorSkip        = "\x1b[0;36m"
+	colorWarn        = "\x1b[1;35m"
 	colorReset       = "\x1b[0m"
 )
 

@@ -232,7 +232,7 @@ func (ev *evaluator) index(x *index) (any, error) {
 	}
 	path := pathOf(x)
 	switch c := v.(type) {
-	case *value.Dict, map[string]any:
+	case *value.Dict, map[string]any, Mapping:
 		return lookupKey(c, ToString(i), path), nil
 	case []any:
 		n, ok := toInt(i)
@@ -695,7 +695,7 @@ func contains(container, item any) (bool, error) {
 			}
 		}
 		return false, nil
-	case *value.Dict, map[string]any:
+	case *value.Dict, map[string]any, Mapping:
 		_, ok := dictGet(c, ToString(item))
 		return ok, nil
 	}

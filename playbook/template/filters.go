@@ -895,7 +895,7 @@ func pyJSONDump(v any, indent, itemSep, keySep string, sortKeys bool) string {
 	}
 	walk = func(v any, depth int) {
 		switch x := v.(type) {
-		case *value.Dict, map[string]any:
+		case *value.Dict, map[string]any, Mapping:
 			d, _ := asDict(x)
 			if d.Len() == 0 {
 				b.WriteString("{}")

@@ -168,7 +168,7 @@ func fShuffle(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 
 func fURLEncode(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 	switch x := in.(type) {
-	case *value.Dict, map[string]any:
+	case *value.Dict, map[string]any, Mapping:
 		d, _ := asDict(x)
 		var parts []string
 		for k, v := range d.All() {

@@ -16,7 +16,7 @@ const Omit = "__omit_place_holder__drover"
 // chain of names instead of looping. Use one Lazy from one goroutine at a
 // time: cycle detection follows that goroutine's chain of lookups.
 type Lazy struct {
-	vars  Vars
+	vars  Scope // the raw values
 	cache *Cache
 
 	mu       sync.Mutex
@@ -25,7 +25,11 @@ type Lazy struct {
 }
 
 // NewLazy returns a lazy scope over vars, parsing expressions with cache.
-func NewLazy(vars Vars, cache *Cache) *Lazy {
+func NewLazy(vars Vars, cache *Cache) *Lazy { return NewLazyScope(vars, cache) }
+
+// NewLazyScope is [NewLazy] over any scope of raw values, such as layers
+// of variables searched from the highest precedence down.
+func NewLazyScope(vars Scope, cache *Cache) *Lazy {
 	if cache == nil {
 		cache = &Cache{}
 	}
@@ -39,7 +43,7 @@ func (l *Lazy) Lookup(name string) (any, bool) {
 		l.mu.Unlock()
 		return v, true
 	}
-	raw, ok := l.vars[name]
+	raw, ok := l.vars.Lookup(name)
 	if !ok {
 		l.mu.Unlock()
 		return nil, false

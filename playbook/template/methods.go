@@ -25,7 +25,7 @@ func isMethod(v any, name string) bool {
 	switch v.(type) {
 	case string:
 		return stringMethods[name]
-	case *value.Dict, map[string]any:
+	case *value.Dict, map[string]any, Mapping:
 		return dictMethods[name]
 	case []any:
 		return listMethods[name]
@@ -135,7 +135,7 @@ func (m *method) call(args []any, kw map[string]any) (any, error) {
 	switch r := m.recv.(type) {
 	case string:
 		return stringMethod(r, m.name, args, kw)
-	case *value.Dict, map[string]any:
+	case *value.Dict, map[string]any, Mapping:
 		d, _ := asDict(r)
 		switch m.name {
 		case "items":
@@ -405,7 +405,7 @@ func iterate(v any) ([]any, error) {
 	switch x := v.(type) {
 	case []any:
 		return x, nil
-	case *value.Dict, map[string]any:
+	case *value.Dict, map[string]any, Mapping:
 		d, _ := asDict(x)
 		out := make([]any, 0, d.Len())
 		for _, k := range d.Keys() {

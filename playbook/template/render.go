@@ -2,6 +2,7 @@ package template
 
 import (
 	"github.com/drover/drover/playbook/value"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -41,6 +42,9 @@ func IsTemplate(s string) bool {
 	return strings.Contains(s, "{{") || strings.Contains(s, "{%") || strings.Contains(s, "{#")
 }
 
+// singleVar is Ansible's SINGLE_VAR: a template that is one bare name.
+var singleVar = regexp.MustCompile(`^\{\{\s*(\w*)\s*\}\}$`)
+
 // RenderString renders a playbook string as Ansible does with
 // jinja2_native off: the {{ }} parts are evaluated and joined into text,
 // and a result that looks like a list, a dict or a boolean becomes one.
@@ -52,6 +56,16 @@ func IsTemplate(s string) bool {
 func (c *Cache) RenderString(s string, scope Scope) (any, error) {
 	if !IsTemplate(s) {
 		return s, nil
+	}
+	if m := singleVar.FindStringSubmatch(s); m != nil {
+		// Ansible hands back a bare variable's number or boolean as it
+		// is, before Jinja2 would make text of it.
+		if v, ok := scope.Lookup(m[1]); ok {
+			switch v.(type) {
+			case bool, int64, float64, nil:
+				return v, nil
+			}
+		}
 	}
 	var b strings.Builder
 	var single any

@@ -13,7 +13,9 @@ func TestRenderString(t *testing.T) {
 	}{
 		{"plain", "plain"},
 		{"{{ l }}", []any{int64(1), int64(2)}},
-		{"{{ n }}", "3"},
+		{"{{ n }}", int64(3)}, // a bare variable keeps its number (Ansible's SINGLE_VAR)
+		{"{{ n + 0 }}", "3"},
+		{"{{ n|string }}", "3"},
 		{"{{ 'abc' | length }}", "3"},
 		{"{{ t }}", true},
 		{"host {{ name }}-{{ n + 1 }}", "host web-4"},

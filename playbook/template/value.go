@@ -149,6 +149,16 @@ func safe(v any) any {
 	return v
 }
 
+// Mapping is a dict whose entries are computed when asked for, such as
+// hostvars: templates read it like any dict, and nothing is built for
+// the hosts a template never looks at.
+type Mapping interface {
+	// Get returns the value of key and whether it exists.
+	Get(key string) (any, bool)
+	// Keys lists the keys in order.
+	Keys() []string
+}
+
 // asDict returns v as a Dict when it is a mapping. Dicts decoded from
 // YAML and JSON and built by templates keep their order; a Go map (task
 // results, magic variables) is taken in sorted key order.
@@ -158,6 +168,13 @@ func asDict(v any) (*value.Dict, bool) {
 		return x, true
 	case map[string]any:
 		return value.DictOf(x), true
+	case Mapping:
+		d := value.NewDict(0)
+		for _, k := range x.Keys() {
+			e, _ := x.Get(k)
+			d.Set(k, e)
+		}
+		return d, true
 	}
 	return nil, false
 }
@@ -165,7 +182,7 @@ func asDict(v any) (*value.Dict, bool) {
 // isDict reports whether v is a mapping, without building a Dict.
 func isDict(v any) bool {
 	switch v.(type) {
-	case *value.Dict, map[string]any:
+	case *value.Dict, map[string]any, Mapping:
 		return true
 	}
 	return false
@@ -179,6 +196,8 @@ func dictGet(v any, k string) (any, bool) {
 	case map[string]any:
 		e, ok := x[k]
 		return e, ok
+	case Mapping:
+		return x.Get(k)
 	}
 	return nil, false
 }
@@ -198,7 +217,7 @@ func typeName(v any) string {
 		return "str"
 	case []any:
 		return "list"
-	case *value.Dict, map[string]any:
+	case *value.Dict, map[string]any, Mapping:
 		return "dict"
 	case *Undefined:
 		return "undefined"
@@ -264,7 +283,7 @@ func equal(a, b any) bool {
 			}
 		}
 		return true
-	case *value.Dict, map[string]any:
+	case *value.Dict, map[string]any, Mapping:
 		dx, _ := asDict(x)
 		dy, ok := asDict(b)
 		if !ok || dx.Len() != dy.Len() {

@@ -31,7 +31,7 @@ var (
 func ParseYAML(file string, src []byte) (any, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, yamlError(file, err)
+		return nil, YAMLError(file, err)
 	}
 	return DecodeYAML(file, &doc)
 }
@@ -46,7 +46,7 @@ func ParseYAMLAll(file string, src []byte) ([]any, error) {
 		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
 			return out, nil
 		} else if err != nil {
-			return nil, yamlError(file, err)
+			return nil, YAMLError(file, err)
 		}
 		v, err := DecodeYAML(file, &doc)
 		if err != nil {
@@ -56,9 +56,9 @@ func ParseYAMLAll(file string, src []byte) ([]any, error) {
 	}
 }
 
-// yamlError gives yaml.v3's message the file name in front of its line,
+// YAMLError gives yaml.v3's message the file name in front of its line,
 // the one form every drover input error takes.
-func yamlError(file string, err error) error {
+func YAMLError(file string, err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if n, tail, ok := strings.Cut(rest, ": "); ok {

@@ -1,0 +1,232 @@
+package playbook
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/drover/drover/inventory"
+	"github.com/drover/drover/playbook/source"
+	"github.com/drover/drover/playbook/template"
+)
+
+// controllerFunc is an action that runs on the controller alone.
+type controllerFunc func(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error)
+
+func controllerAction(name string) (controllerFunc, bool) {
+	f, ok := map[string]controllerFunc{
+		"set_fact":     actSetFact,
+		"assert":       actAssert,
+		"fail":         actFail,
+		"meta":         actMeta,
+		"pause":        actPause,
+		"include_vars": actIncludeVars,
+	}[name]
+	if !ok && isControllerOnly(name) {
+		return func(*playRun, *Task, *hostState, template.Scope) (map[string]any, error) {
+			return nil, fmt.Errorf("%s is not supported yet", name)
+		}, true
+	}
+	return f, ok
+}
+
+func isControllerOnly(name string) bool {
+	for _, a := range controllerActions {
+		if a == name {
+			return true
+		}
+	}
+	return false
+}
+
+// overlay is a scope with a few names on top of another: the registered
+// result while changed_when and until are judged.
+type overlay struct {
+	top  map[string]any
+	base template.Scope
+}
+
+func (o overlay) Lookup(name string) (any, bool) {
+	if v, ok := o.top[name]; ok {
+		return v, true
+	}
+	return o.base.Lookup(name)
+}
+
+func actSetFact(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+	facts := map[string]any{}
+	for k, v := range t.Args {
+		if k == "cacheable" {
+			continue
+		}
+		if !isIdentifier(k) {
+			return nil, fmt.Errorf("the variable name '%s' is not valid; variable names may only contain letters, digits and underscores and must not start with a digit", k)
+		}
+		r, err := renderValue(pr.run.cache, v, scope)
+		if err != nil {
+			return nil, err
+		}
+		facts[k] = r
+	}
+	for k, v := range facts {
+		hs.staged.setVar(k, v)
+	}
+	return map[string]any{"changed": false, "ansible_facts": facts}, nil
+}
+
+func isIdentifier(s string) bool {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func actAssert(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+	that, ok := t.Args["that"]
+	if !ok {
+		return nil, fmt.Errorf("assert needs that: (a condition or a list of them)")
+	}
+	conds, ok := that.([]any)
+	if !ok {
+		conds = []any{that}
+	}
+	quiet := truthy(t.Args["quiet"])
+	for _, c := range conds {
+		yes, err := pr.evalCondition(Field{Value: c, Pos: t.ArgsPos}, scope)
+		if err != nil {
+			return nil, err
+		}
+		if !yes {
+			res := map[string]any{"changed": false, "failed": true, "assertion": template.ToString(c), "evaluated_to": false, "_ansible_verbose_always": true}
+			msg := "Assertion failed"
+			if m, ok := firstArg(t.Args, "fail_msg", "msg"); ok {
+				r, err := renderValue(pr.run.cache, m, scope)
+				if err != nil {
+					return nil, err
+				}
+				msg = template.ToString(r)
+			}
+			res["msg"] = msg
+			return res, nil
+		}
+	}
+	msg := "All assertions passed"
+	if m, ok := firstArg(t.Args, "success_msg"); ok {
+		r, err := renderValue(pr.run.cache, m, scope)
+		if err != nil {
+			return nil, err
+		}
+		msg = template.ToString(r)
+	}
+	return map[string]any{"changed": false, "msg": msg, "_ansible_verbose_always": !quiet}, nil
+}
+
+func firstArg(args map[string]any, names ...string) (any, bool) {
+	for _, n := range names {
+		if v, ok := args[n]; ok {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func actFail(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+	msg := any("Failed as requested from task")
+	if m, ok := t.Args["msg"]; ok {
+		r, err := renderValue(pr.run.cache, m, scope)
+		if err != nil {
+			return nil, err
+		}
+		msg = r
+	}
+	return map[string]any{"changed": false, "failed": true, "msg": msg}, nil
+}
+
+func actMeta(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+	what := template.ToString(t.Args["_raw_params"])
+	switch what {
+	case "noop", "flush_handlers", "refresh_inventory", "reset_connection", "clear_facts":
+		// flush_handlers runs from the play loop, which sees the task first
+	case "end_play":
+		hs.staged.endPlay = true
+		pr.ended = true
+	case "end_host", "end_batch":
+		hs.staged.endHost = true
+	case "clear_host_errors":
+		hs.staged.clearErrors = true
+	default:
+		return nil, fmt.Errorf("unknown meta action %q; use flush_handlers, end_play, end_host, end_batch, clear_host_errors, clear_facts or noop", what)
+	}
+	return map[string]any{"changed": false, "skipped": false, "_meta": what}, nil
+}
+
+func actPause(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+	var d time.Duration
+	for name, unit := range map[string]time.Duration{"seconds": time.Second, "minutes": time.Minute} {
+		if v, ok := t.Args[name]; ok {
+			r, err := renderValue(pr.run.cache, v, scope)
+			if err != nil {
+				return nil, err
+			}
+			d = time.Duration(asInt(r, 0)) * unit
+		}
+	}
+	start := time.Now()
+	time.Sleep(d)
+	return map[string]any{"changed": false, "start": start.Format("2006-01-02 15:04:05.000000"), "stop": time.Now().Format("2006-01-02 15:04:05.000000"),
+		"delta": int64(d / time.Second), "echo": true, "stdout": fmt.Sprintf("Paused for %v seconds", int64(d/time.Second)), "user_input": ""}, nil
+}
+
+func actIncludeVars(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+	file, ok := firstArg(t.Args, "file", "_raw_params")
+	if !ok {
+		return nil, fmt.Errorf("include_vars needs file: (a vars file); dir: is not supported yet")
+	}
+	r, err := renderValue(pr.run.cache, file, scope)
+	if err != nil {
+		return nil, err
+	}
+	path := template.ToString(r)
+	if !filepath.IsAbs(path) {
+		cands := []string{filepath.Join(filepath.Dir(t.Pos.File), "vars", path), filepath.Join(filepath.Dir(t.Pos.File), path), filepath.Join(pr.run.pb.Dir, path)}
+		path = cands[len(cands)-1]
+		for _, c := range cands {
+			if fileExists(c) {
+				path = c
+				break
+			}
+		}
+	}
+	vars, err := inventory.ReadVarsFile(path, pr.run.r.Vault)
+	if err != nil {
+		return nil, err
+	}
+	facts := map[string]any{}
+	for k, v := range vars {
+		facts[k] = v
+	}
+	if name, ok := t.Args["name"]; ok {
+		facts = map[string]any{template.ToString(name): vars}
+	}
+	if hs.staged.includeVars == nil {
+		hs.staged.includeVars = map[string]any{}
+	}
+	for k, v := range facts {
+		hs.staged.includeVars[k] = v
+	}
+	return map[string]any{"changed": false, "ansible_facts": facts, "ansible_included_var_files": []any{path}}, nil
+}
+
+// errAt places an error at a playbook position unless it has one.
+func errAt(pos source.Pos, err error) error {
+	if strings.HasPrefix(err.Error(), pos.File+":") {
+		return err
+	}
+	return &source.Error{Pos: pos, Msg: err.Error()}
+}

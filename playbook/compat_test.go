@@ -1,0 +1,135 @@
+package playbook_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/drover/drover/connection"
+	"github.com/drover/drover/inventory"
+	"github.com/drover/drover/playbook"
+	"github.com/drover/drover/playbook/report"
+)
+
+var update = flag.Bool("update", false, "regenerate testdata/compat/*.golden from the real ansible-playbook")
+
+// volatile are the parts of a run's output that differ from run to run.
+var volatile = regexp.MustCompile(`"(delta|start|end)": "[^"]*"`)
+
+func normalize(out string) string {
+	return volatile.ReplaceAllString(out, `"$1": "..."`)
+}
+
+// runAnsiblePlaybook runs the real ansible-playbook on a file and returns
+// its normalized output.
+func runAnsiblePlaybook(t *testing.T, path string) string {
+	t.Helper()
+	bin, err := exec.LookPath("ansible-playbook")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("ansible-playbook not found; CI must re-check the recorded results")
+		}
+		t.Skip("ansible-playbook not found")
+	}
+	abs, _ := filepath.Abs(path)
+	cmd := exec.Command(bin, abs)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "ANSIBLE_HOME="+t.TempDir(), "ANSIBLE_LOCALHOST_WARNING=false",
+		"ANSIBLE_INVENTORY_UNPARSED_WARNING=false", "ANSIBLE_NOCOLOR=1", "ANSIBLE_RETRY_FILES_ENABLED=false")
+	out, _ := cmd.Output() // failing hosts exit non-zero; the output is what counts
+	return normalize(string(out))
+}
+
+// runDrover runs a playbook file through drover's runner and text report.
+func runDrover(t *testing.T, path string) string {
+	t.Helper()
+	pb, err := playbook.Load(path)
+	if err != nil {
+		t.Fatalf("load %s: %v", path, err)
+	}
+	pool, err := connection.NewPool(connection.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var out bytes.Buffer
+	r := &playbook.Runner{Pool: pool, Reporter: &report.Play{W: &out}}
+	if _, err := r.RunPlaybook(t.Context(), pb, playbook.PlayOptions{Inventory: inventory.New()}); err != nil {
+		t.Fatalf("run %s: %v", path, err)
+	}
+	return normalize(out.String())
+}
+
+// TestPlaybooksMatchAnsible runs every playbook of testdata/compat through
+// drover and requires the output ansible-playbook gave on it (the
+// .golden files): the same banners, per-host statuses, debug output and
+// recap.
+func TestPlaybooksMatchAnsible(t *testing.T) {
+	files, _ := filepath.Glob("testdata/compat/*.yml")
+	if len(files) == 0 {
+		t.Fatal("no playbooks in testdata/compat")
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".yml")
+		t.Run(name, func(t *testing.T) {
+			golden := strings.TrimSuffix(f, ".yml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(runAnsiblePlaybook(t, f)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestPlaybooksMatchAnsible -update)", err)
+			}
+			if got := runDrover(t, f); got != string(want) {
+				t.Errorf("%s: drover's output differs from ansible-playbook's:\n%s", f, lineDiff(string(want), got))
+			}
+		})
+	}
+}
+
+// TestPlaybookGoldensStillHold re-runs ansible-playbook on every compat
+// playbook and requires the recorded output.
+func TestPlaybookGoldensStillHold(t *testing.T) {
+	if *update {
+		t.Skip("just regenerated")
+	}
+	files, _ := filepath.Glob("testdata/compat/*.yml")
+	for _, f := range files {
+		want, err := os.ReadFile(strings.TrimSuffix(f, ".yml") + ".golden")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := runAnsiblePlaybook(t, f); got != string(want) {
+			t.Errorf("%s: ansible-playbook now prints something else than recorded:\n%s", f, lineDiff(string(want), got))
+		}
+	}
+}
+
+// lineDiff shows the first lines where two outputs part.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < max(len(w), len(g)) && shown < 12; i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			b.WriteString("line " + strconv.Itoa(i+1) + ":\n  ansible: " + wl + "\n  drover:  " + gl + "\n")
+			shown++
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,94 @@
+package playbook
+
+import (
+	"maps"
+	"strings"
+
+	"github.com/drover/drover/inventory"
+)
+
+// hostState is one host's part of a run: its variables beyond the
+// inventory, facts, and whether it is still in the play. A task's
+// goroutine for the host only stages changes; commit applies them once
+// every host has finished the task, so hosts never see each other half
+// way (hostvars, ansible_play_hosts).
+type hostState struct {
+	host        *inventory.Host
+	inventory   map[string]any
+	facts       map[string]any // ansible_facts, without the ansible_ prefix
+	factLayer   map[string]any // the same facts as top-level ansible_* variables
+	vars        map[string]any // set_fact and register
+	includeVars map[string]any
+
+	failed, unreachable, endedPlay bool
+	failedTask, failedResult       any
+	notified                       map[string]bool
+
+	staged staged
+}
+
+// staged are the changes one task made on its host.
+type staged struct {
+	vars, facts, includeVars map[string]any
+	notify                   []string
+	failed, unreachable      bool
+	endPlay, endHost         bool
+	failedTask, failedResult any
+	clearErrors              bool
+}
+
+func newHostState(h *inventory.Host) *hostState {
+	inv := make(map[string]any, len(h.Vars))
+	for k, v := range h.Vars {
+		inv[k] = inventory.Native(v)
+	}
+	return &hostState{host: h, inventory: inv, facts: map[string]any{}, factLayer: map[string]any{},
+		vars: map[string]any{}, includeVars: map[string]any{}, notified: map[string]bool{}}
+}
+
+func (hs *hostState) factVars() map[string]any { return hs.factLayer }
+
+// setVar stages a set_fact or register.
+func (s *staged) setVar(name string, v any) {
+	if s.vars == nil {
+		s.vars = map[string]any{}
+	}
+	s.vars[name] = v
+}
+
+// setFacts stages gathered facts.
+func (s *staged) setFacts(f map[string]any) {
+	if s.facts == nil {
+		s.facts = map[string]any{}
+	}
+	maps.Copy(s.facts, f)
+}
+
+// commit applies what the last task staged.
+func (hs *hostState) commit() {
+	s := hs.staged
+	hs.staged = staged{}
+	maps.Copy(hs.vars, s.vars)
+	maps.Copy(hs.includeVars, s.includeVars)
+	for k, v := range s.facts {
+		k = strings.TrimPrefix(k, "ansible_")
+		hs.facts[k] = v
+		hs.factLayer["ansible_"+k] = v
+	}
+	for _, n := range s.notify {
+		hs.notified[n] = true
+	}
+	if s.failed {
+		hs.failed = true
+		hs.failedTask, hs.failedResult = s.failedTask, s.failedResult
+	}
+	if s.unreachable {
+		hs.unreachable = true
+	}
+	if s.endPlay || s.endHost {
+		hs.endedPlay = true
+	}
+	if s.clearErrors {
+		hs.failed, hs.unreachable = false, false
+	}
+}

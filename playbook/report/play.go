@@ -1,0 +1,225 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/drover/drover/playbook"
+)
+
+// Play prints a playbook run as ansible-playbook's default callback does:
+// PLAY and TASK banners, one line per host result (with the result when
+// it is verbose or a debug), and the PLAY RECAP.
+type Play struct {
+	W io.Writer
+	// Color adds ANSI colours.
+	Color bool
+	// Verbosity is the -v count: at 1 and above every result is shown.
+	Verbosity int
+}
+
+var _ playbook.Reporter = (*Play)(nil)
+
+// bannerWidth is Ansible's line width when stdout is not a terminal.
+const bannerWidth = 79
+
+// Report prints one event.
+func (p *Play) Report(e playbook.Event) {
+	switch e.Kind {
+	case playbook.KindPlayStart:
+		p.banner("PLAY [" + e.Task + "]")
+	case playbook.KindNoHosts:
+		p.line("skipping: no hosts matched", colorSkip)
+	case playbook.KindTaskStart:
+		p.banner("TASK [" + e.Task + "]")
+	case playbook.KindHandlerStart:
+		p.banner("RUNNING HANDLER [" + e.Task + "]")
+	case playbook.KindItem:
+		p.item(e)
+	case playbook.KindResult:
+		p.result(e)
+	case playbook.KindRecap:
+		p.recap(e.Stats)
+	}
+}
+
+func (p *Play) banner(msg string) {
+	stars := max(bannerWidth-len([]rune(msg)), 3)
+	fmt.Fprintf(p.W, "\n%s %s\n", msg, strings.Repeat("*", stars))
+}
+
+func (p *Play) line(s, color string) {
+	if p.Color {
+		s = color + s + colorReset
+	}
+	fmt.Fprintln(p.W, s)
+}
+
+func hostLabel(e playbook.Event) string {
+	if e.Delegate != "" && e.Delegate != e.Host {
+		return e.Host + " -> " + e.Delegate
+	}
+	return e.Host
+}
+
+// shown is the result as the callback displays it: internal keys gone,
+// a debug's result reduced to its message or variable.
+func shown(e playbook.Event) (map[string]any, bool) {
+	res := e.Result.Map()
+	verboseAlways := moduleName(e.Module) == "debug" && (e.Status == playbook.StatusOK || e.Status == playbook.StatusChanged)
+	if v, ok := res["_ansible_verbose_always"].(bool); ok {
+		verboseAlways = v
+	}
+	for k := range res {
+		if strings.HasPrefix(k, "_ansible") || k == "_meta" {
+			delete(res, k)
+		}
+	}
+	delete(res, "failed") // callbacks get Ansible's clean_copy, without these
+	delete(res, "skipped")
+	if e.NoLog {
+		res = map[string]any{"censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result", "changed": res["changed"]}
+		return res, false
+	}
+	if moduleName(e.Module) == "debug" {
+		if _, ok := res["msg"]; ok {
+			for k := range res {
+				if !slices.Contains([]string{"msg", "exception", "warnings", "deprecations"}, k) {
+					delete(res, k)
+				}
+			}
+		} else {
+			for _, k := range []string{"changed", "failed", "skipped", "invocation", "skip_reason"} {
+				delete(res, k)
+			}
+		}
+	}
+	return res, verboseAlways
+}
+
+func (p *Play) verbose(always bool) bool { return p.Verbosity > 0 || always }
+
+// dumpFor is _dump_results: indented when verbose-always or at -vvv.
+func (p *Play) dumpFor(res map[string]any, always bool) string {
+	if always || p.Verbosity > 2 {
+		return dump(res, false)
+	}
+	return compactJSON(res)
+}
+
+func (p *Play) result(e playbook.Event) {
+	res, always := shown(e)
+	label := hostLabel(e)
+	isLoop := e.Result != nil && e.Result.Data["results"] != nil
+	switch {
+	case e.Status == playbook.StatusUnreachable:
+		p.line(fmt.Sprintf("fatal: [%s]: UNREACHABLE! => %s", label, p.dumpFor(res, always)), colorUnreachable)
+		return
+	case e.Status == playbook.StatusFailed:
+		if !isLoop {
+			delete(res, "results")
+			p.line(fmt.Sprintf("fatal: [%s]: FAILED! => %s", label, p.dumpFor(res, always)), colorError)
+		}
+		if e.Ignored {
+			p.line("...ignoring", colorSkip)
+		}
+		return
+	case e.Status == playbook.StatusSkipped:
+		if items, _ := e.Result.Data["results"].([]any); isLoop && len(items) > 0 {
+			return
+		}
+		msg := "skipping: [" + label + "]"
+		if p.verbose(always) {
+			msg += " => " + p.dumpFor(res, always)
+		}
+		p.line(msg, colorSkip)
+		return
+	}
+	if isLoop {
+		return
+	}
+	msg, color := "ok: ["+label+"]", colorOK
+	if e.Status == playbook.StatusChanged {
+		msg, color = "changed: ["+label+"]", colorChanged
+	}
+	if p.verbose(always) {
+		msg += " => " + p.dumpFor(res, always)
+	}
+	p.line(msg, color)
+}
+
+func (p *Play) item(e playbook.Event) {
+	res, always := shown(e)
+	label := hostLabel(e)
+	switch e.Status {
+	case playbook.StatusFailed:
+		p.line(fmt.Sprintf("failed: [%s] (item=%s) => %s", label, e.Item, p.dumpFor(res, always)), colorError)
+		return
+	case playbook.StatusSkipped:
+		msg := fmt.Sprintf("skipping: [%s] => (item=%s) ", label, e.Item)
+		if p.verbose(always) {
+			msg += " => " + p.dumpFor(res, always)
+		}
+		p.line(msg, colorSkip)
+		return
+	}
+	msg, color := "ok: ["+label+"]", colorOK
+	if e.Status == playbook.StatusChanged {
+		msg, color = "changed: ["+label+"]", colorChanged
+	}
+	msg += " => (item=" + e.Item + ")"
+	if p.verbose(always) {
+		msg += " => " + p.dumpFor(res, always)
+	}
+	p.line(msg, color)
+}
+
+func (p *Play) recap(s *playbook.Stats) {
+	p.banner("PLAY RECAP")
+	var names []string
+	for n := range s.Hosts {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		h := s.Hosts[n]
+		fmt.Fprintf(p.W, "%-26s : %s %s %s %s %s %s %s\n", n,
+			p.count("ok", h.OK, colorOK), p.count("changed", h.Changed, colorChanged),
+			p.count("unreachable", h.Unreachable, colorUnreachable), p.count("failed", h.Failed, colorError),
+			p.count("skipped", h.Skipped, colorSkip), p.count("rescued", h.Rescued, colorOK), p.count("ignored", h.Ignored, colorWarn))
+	}
+	fmt.Fprintln(p.W)
+}
+
+func (p *Play) count(name string, n int, color string) string {
+	s := fmt.Sprintf("%s=%-4d", name, n)
+	if p.Color && n > 0 {
+		return color + s + colorReset
+	}
+	return s
+}
+
+// compactJSON is json.dumps without indent: ", " and ": " separators.
+func compactJSON(m map[string]any) string {
+	one := dump(m, true)
+	var b strings.Builder
+	inString := false
+	for i := 0; i < len(one); i++ {
+		c := one[i]
+		b.WriteByte(c)
+		switch {
+		case inString && c == '\\':
+			i++
+			if i < len(one) {
+				b.WriteByte(one[i])
+			}
+		case c == '"':
+			inString = !inString
+		case !inString && c == ',':
+			b.WriteByte(' ')
+		}
+	}
+	return b.String()
+}

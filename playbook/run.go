@@ -1,0 +1,317 @@
+package playbook
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/drover/drover/inventory"
+	"github.com/drover/drover/playbook/template"
+	"github.com/drover/drover/playbook/value"
+	"golang.org/x/sync/errgroup"
+)
+
+// PlayOptions are a playbook run's settings from the command line.
+type PlayOptions struct {
+	// Inventory holds the hosts plays select; required.
+	Inventory *inventory.Inventory
+	// ExtraVars (-e) override every other variable.
+	ExtraVars map[string]any
+	// Limit (-l) further restricts every play's hosts.
+	Limit string
+	// Check and Diff are -C and -D.
+	Check, Diff bool
+	// Tags and SkipTags select tasks (-t, --skip-tags).
+	Tags, SkipTags []string
+	// Verbosity is the -v count.
+	Verbosity int
+	// ForceHandlers runs notified handlers on hosts that failed.
+	ForceHandlers bool
+}
+
+// playbookRun is the state of one RunPlaybook, apart from the immutable
+// Playbook it runs.
+type playbookRun struct {
+	r     *Runner
+	pb    *Playbook
+	opts  PlayOptions
+	cache *template.Cache
+	stats Stats
+	// states are the hosts' variables and facts, kept across plays as
+	// Ansible keeps facts and set_facts for the whole run.
+	states map[string]*hostState
+}
+
+func (run *playbookRun) forks() int {
+	if run.r.Forks > 0 {
+		return run.r.Forks
+	}
+	return 50
+}
+
+func (run *playbookRun) report(e Event) {
+	if e.Kind == KindResult {
+		run.stats.add(e)
+	}
+	run.r.Reporter.Report(e)
+}
+
+// RunPlaybook runs the plays in order and returns the counts per host.
+// One host failing never stops the others; ctx's error comes back when
+// the run was interrupted.
+func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts PlayOptions) (Stats, error) {
+	run := &playbookRun{r: r, pb: pb, opts: opts, cache: &template.Cache{}, states: map[string]*hostState{}}
+	for _, p := range pb.Plays {
+		if err := run.play(ctx, p); err != nil {
+			return run.stats, err
+		}
+		if ctx.Err() != nil {
+			return run.stats, ctx.Err()
+		}
+	}
+	for name := range run.states {
+		run.stats.host(name)
+	}
+	run.r.Reporter.Report(Event{Kind: KindRecap, Stats: &run.stats})
+	return run.stats, ctx.Err()
+}
+
+// playRun is the state of one play.
+type playRun struct {
+	run      *playbookRun
+	play     *Play
+	hosts    []*hostState // in inventory order
+	states   map[string]*hostState
+	allNames []any
+	groups   map[string]any
+	playVars map[string]any
+	ended    bool // meta: end_play
+}
+
+func (pr *playRun) activeNames() []any {
+	out := []any{}
+	for _, hs := range pr.hosts {
+		if !hs.failed && !hs.unreachable {
+			out = append(out, hs.host.Name)
+		}
+	}
+	return out
+}
+
+func (run *playbookRun) play(ctx context.Context, p *Play) error {
+	pr := &playRun{run: run, play: p, states: run.states, groups: groupsOf(run.opts.Inventory), playVars: map[string]any{}}
+	if f, ok := p.Keywords["vars"]; ok {
+		d, ok := f.Value.(*value.Dict)
+		if !ok && f.Value != nil {
+			return fmt.Errorf("%s: vars: must be a mapping of names to values", f.Pos)
+		}
+		if d != nil {
+			pr.playVars = maps.Clone(d.Map())
+		}
+	}
+	hosts, err := pr.selectHosts()
+	if err != nil {
+		return err
+	}
+	name := p.Name
+	if name == "" {
+		name = template.ToString(p.Keywords["hosts"].Value)
+		if l, ok := p.Keywords["hosts"].Value.([]any); ok {
+			name = joinAny(l, ",")
+		}
+	}
+	run.r.Reporter.Report(Event{Kind: KindPlayStart, Task: name, Pos: p.Pos})
+	if len(hosts) == 0 {
+		run.r.Reporter.Report(Event{Kind: KindNoHosts, Pos: p.Pos})
+		return nil
+	}
+	for _, h := range hosts {
+		hs, ok := run.states[h.Name]
+		if !ok {
+			hs = newHostState(h)
+			run.states[h.Name] = hs
+		}
+		hs.failed = false // a new play starts every host afresh
+		hs.endedPlay = false
+		pr.hosts = append(pr.hosts, hs)
+		pr.allNames = append(pr.allNames, h.Name)
+	}
+	if err := pr.gatherFacts(ctx); err != nil {
+		return err
+	}
+	for _, list := range [][]*Task{p.PreTasks, p.Tasks, p.PostTasks} {
+		if len(list) == 0 {
+			continue
+		}
+		pr.runList(ctx, list, nil)
+		pr.flushHandlers(ctx)
+		if ctx.Err() != nil || pr.ended {
+			break
+		}
+	}
+	return ctx.Err()
+}
+
+func joinAny(l []any, sep string) string {
+	s := ""
+	for i, v := range l {
+		if i > 0 {
+			s += sep
+		}
+		s += template.ToString(v)
+	}
+	return s
+}
+
+// selectHosts applies the play's hosts: pattern (templated with the extra
+// vars, as Ansible allows) and the --limit.
+func (pr *playRun) selectHosts() ([]*inventory.Host, error) {
+	f := pr.play.Keywords["hosts"]
+	var pattern string
+	switch x := f.Value.(type) {
+	case []any:
+		pattern = joinAny(x, ",")
+	default:
+		pattern = template.ToString(x)
+	}
+	rendered, err := pr.run.cache.RenderString(pattern, layers{pr.playVars, pr.run.opts.ExtraVars})
+	if err != nil {
+		return nil, template.Locate(err, pattern, f.Pos)
+	}
+	inv := pr.run.opts.Inventory
+	hosts, err := inv.Match(template.ToString(rendered))
+	if err != nil {
+		return nil, fmt.Errorf("%s: hosts: %w", f.Pos, err)
+	}
+	if pr.run.opts.Limit != "" {
+		if hosts, err = inv.Limit(hosts, pr.run.opts.Limit); err != nil {
+			return nil, err
+		}
+	}
+	return hosts, nil
+}
+
+// runList runs tasks in order on the play's active hosts, each task on
+// all of them before the next (the linear strategy).
+func (pr *playRun) runList(ctx context.Context, list []*Task, chain []*Task) {
+	for _, t := range list {
+		if ctx.Err() != nil || pr.ended {
+			return
+		}
+		active := pr.active()
+		if len(active) == 0 {
+			return
+		}
+		if !pr.selectedByTags(t, chain) {
+			continue
+		}
+		if what, ok := isMeta(t); ok && what == "flush_handlers" {
+			pr.run.r.Reporter.Report(Event{Kind: KindTaskStart, Task: t.Label(), Module: t.Module, Pos: t.Pos})
+			pr.flushHandlers(ctx)
+			continue
+		}
+		if t.IsBlock {
+			pr.runBlock(ctx, t, chain, active)
+			continue
+		}
+		pr.runTask(ctx, t, chain, active)
+	}
+}
+
+// active are the hosts still in the play.
+func (pr *playRun) active() []*hostState {
+	var out []*hostState
+	for _, hs := range pr.hosts {
+		if !hs.failed && !hs.unreachable && !hs.endedPlay {
+			out = append(out, hs)
+		}
+	}
+	return out
+}
+
+// runBlock runs a block's tasks; the hosts that fail there run its rescue,
+// and every host that entered runs its always.
+func (pr *playRun) runBlock(ctx context.Context, b *Task, chain []*Task, hosts []*hostState) {
+	inner := append(slices.Clone(chain), b)
+	pr.withHosts(hosts, func() { pr.runList(ctx, b.Block, inner) })
+	var failed []*hostState
+	for _, hs := range hosts {
+		if hs.failed && !hs.unreachable {
+			failed = append(failed, hs)
+		}
+	}
+	if len(b.Rescue) > 0 && len(failed) > 0 {
+		for _, hs := range failed {
+			hs.failed = false
+			hs.vars["ansible_failed_task"] = hs.failedTask
+			hs.vars["ansible_failed_result"] = hs.failedResult
+			pr.run.stats.host(hs.host.Name).Rescued++
+			pr.run.stats.host(hs.host.Name).Failed--
+		}
+		pr.withHosts(failed, func() { pr.runList(ctx, b.Rescue, inner) })
+	}
+	if len(b.Always) > 0 {
+		var still []*hostState
+		for _, hs := range hosts {
+			if hs.failed && !hs.unreachable {
+				still = append(still, hs)
+				hs.failed = false
+			}
+		}
+		pr.withHosts(hosts, func() { pr.runList(ctx, b.Always, inner) })
+		for _, hs := range still {
+			hs.failed = true
+		}
+	}
+}
+
+// withHosts runs f with only hosts in the play's active set: a block's
+// parts run on the hosts that reached them.
+func (pr *playRun) withHosts(hosts []*hostState, f func()) {
+	saved := map[*hostState]bool{}
+	for _, hs := range pr.hosts {
+		if !slices.Contains(hosts, hs) && !hs.endedPlay {
+			saved[hs] = true
+			hs.endedPlay = true
+		}
+	}
+	f()
+	for hs := range saved {
+		hs.endedPlay = false
+	}
+}
+
+// runTask runs one task on hosts, forks at a time, reporting each
+// host's result as it comes.
+func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []*hostState) {
+	kind := KindTaskStart
+	if t.IsHandler {
+		kind = KindHandlerStart
+	}
+	pr.run.r.Reporter.Report(Event{Kind: kind, Task: t.Label(), Module: t.Module, Pos: t.Pos})
+	events := make(chan Event)
+	var g errgroup.Group // not WithContext: a failing host must not cancel the others
+	g.SetLimit(pr.run.forks())
+	go func() {
+		for _, hs := range hosts {
+			if ctx.Err() != nil {
+				break
+			}
+			g.Go(func() error {
+				pr.execHost(ctx, t, chain, hs, func(e Event) { events <- e })
+				return nil
+			})
+		}
+		_ = g.Wait()
+		close(events)
+	}()
+	for e := range events {
+		if ctx.Err() == nil {
+			pr.run.report(e)
+		}
+	}
+	for _, hs := range hosts {
+		hs.commit()
+	}
+}

@@ -1,0 +1,700 @@
+package playbook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/drover/drover/connection"
+	"github.com/drover/drover/playbook/source"
+	"github.com/drover/drover/playbook/template"
+	"github.com/drover/drover/playbook/value"
+	"github.com/drover/drover/tasks"
+)
+
+// keyword finds a keyword on the task, then on its blocks from the
+// innermost out, then on the play: Ansible's inheritance.
+func (pr *playRun) keyword(t *Task, chain []*Task, name string) (Field, bool) {
+	if f, ok := t.Keyword(name); ok {
+		return f, true
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		if f, ok := chain[i].Keyword(name); ok {
+			return f, true
+		}
+	}
+	f, ok := pr.play.Keywords[name]
+	return f, ok
+}
+
+// conditions are every when: that applies to the task: its own and its
+// blocks', all of which must hold.
+func conditions(t *Task, chain []*Task) []Field {
+	var out []Field
+	for _, c := range append(slices.Clone(chain), t) {
+		f, ok := c.Keyword("when")
+		if !ok {
+			continue
+		}
+		if l, ok := f.Value.([]any); ok {
+			for _, e := range l {
+				out = append(out, Field{Value: e, Pos: f.Pos})
+			}
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// evalCondition evaluates a when:/changed_when:/failed_when: value: a
+// bare expression, a {{ }} template or a YAML boolean.
+func (pr *playRun) evalCondition(f Field, scope template.Scope) (bool, error) {
+	switch x := f.Value.(type) {
+	case bool:
+		return x, nil
+	case nil:
+		return false, nil
+	case int64:
+		return x != 0, nil
+	}
+	src := strings.TrimSpace(template.ToString(f.Value))
+	if strings.HasPrefix(src, "{{") && strings.HasSuffix(src, "}}") && !strings.Contains(src[2:len(src)-2], "{{") {
+		src = strings.TrimSpace(src[2 : len(src)-2])
+	}
+	e, err := pr.run.cache.Expr(src)
+	if err != nil {
+		return false, template.Locate(err, src, f.Pos)
+	}
+	v, err := e.Eval(scope)
+	if err != nil {
+		return false, template.Locate(err, src, f.Pos)
+	}
+	switch s := v.(type) {
+	case string: // "{{ x }}" rendered to text: Ansible reads it again as a boolean
+		switch strings.ToLower(s) {
+		case "true", "yes", "on", "1":
+			return true, nil
+		case "false", "no", "off", "0", "":
+			return false, nil
+		}
+	}
+	return truthy(v), nil
+}
+
+// truthy is Python's truth, for conditions.
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	case int64:
+		return x != 0
+	case float64:
+		return x != 0
+	case string:
+		return x != ""
+	case []any:
+		return len(x) > 0
+	case map[string]any:
+		return len(x) > 0
+	case *value.Dict:
+		return x.Len() > 0
+	}
+	return true
+}
+
+// outcome is one run of the action on one host (one loop item).
+type outcome struct {
+	result map[string]any
+	status Status
+	label  string
+}
+
+// execHost runs the task on one host: when, loop, the action,
+// changed_when/failed_when, until, register and notify.
+func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hostState, emit func(Event)) {
+	start := time.Now()
+	base := Event{Host: hs.host.Name, Task: t.Label(), Module: t.Module, Pos: t.Pos}
+	if f, ok := pr.keyword(t, chain, "no_log"); ok && truthy(f.Value) {
+		base.NoLog = true
+	}
+	scope := pr.hostScope(hs, chain, nil)
+	items, loopVar, labelField, err := pr.loopItems(t, scope)
+	if err != nil {
+		pr.finish(t, chain, hs, base, start, outcome{result: failure(err), status: StatusFailed}, emit)
+		return
+	}
+	if items == nil {
+		o := pr.once(ctx, t, chain, hs, nil)
+		pr.finish(t, chain, hs, base, start, o, emit)
+		return
+	}
+	var results []any
+	agg := outcome{status: StatusSkipped, result: map[string]any{"changed": false}}
+	anyRan := false
+	for i, item := range items {
+		extra := map[string]any{loopVar: item}
+		if f, ok := t.Keyword("loop_control"); ok {
+			if d, ok := f.Value.(*value.Dict); ok {
+				if iv, ok := d.Get("index_var"); ok {
+					extra[template.ToString(iv)] = int64(i)
+				}
+			}
+		}
+		o := pr.once(ctx, t, chain, hs, extra)
+		o.result[loopVar] = item
+		o.result["ansible_loop_var"] = loopVar
+		o.label = template.ToString(item)
+		if labelField != nil {
+			if l, err := pr.render(labelField.Value, pr.hostScope(hs, chain, extra), labelField.Pos); err == nil {
+				o.label = template.ToString(l)
+			}
+		}
+		ev := base
+		ev.Kind, ev.Item, ev.Status, ev.Result = KindItem, o.label, o.status, resultOf(o.result)
+		ev.Ignored = o.status == StatusFailed && pr.ignoreErrors(t, chain, scope)
+		emit(ev)
+		results = append(results, o.result)
+		if o.status != StatusSkipped {
+			anyRan = true
+		}
+		switch {
+		case o.status == StatusFailed:
+			agg.status = StatusFailed
+		case o.status == StatusChanged && agg.status != StatusFailed:
+			agg.status = StatusChanged
+		case o.status == StatusOK && agg.status == StatusSkipped:
+			agg.status = StatusOK
+		}
+		if o.status == StatusChanged {
+			agg.result["changed"] = true
+		}
+	}
+	agg.result["results"] = results
+	if results == nil {
+		agg.result["results"] = []any{}
+		agg.result["skipped_reason"] = "No items in the list"
+	}
+	if !anyRan {
+		agg.status = StatusSkipped
+		agg.result["skipped"] = true
+		if results != nil {
+			agg.result["msg"] = "All items skipped"
+		}
+	} else if agg.status == StatusFailed {
+		agg.result["failed"] = true
+		agg.result["msg"] = "One or more items failed"
+	} else {
+		agg.result["msg"] = "All items completed"
+	}
+	pr.finish(t, chain, hs, base, start, agg, emit)
+}
+
+// finish registers, notifies and reports a task's result on a host.
+func (pr *playRun) finish(t *Task, chain []*Task, hs *hostState, ev Event, start time.Time, o outcome, emit func(Event)) {
+	scope := pr.hostScope(hs, chain, nil)
+	if f, ok := t.Keyword("register"); ok {
+		hs.staged.setVar(template.ToString(f.Value), o.result)
+	}
+	ignored := o.status == StatusFailed && pr.ignoreErrors(t, chain, scope)
+	if o.status == StatusChanged {
+		if f, ok := pr.keyword(t, chain, "notify"); ok {
+			switch x := f.Value.(type) {
+			case []any:
+				for _, n := range x {
+					hs.staged.notify = append(hs.staged.notify, template.ToString(n))
+				}
+			default:
+				hs.staged.notify = append(hs.staged.notify, template.ToString(x))
+			}
+		}
+	}
+	switch {
+	case o.status == StatusUnreachable:
+		if f, ok := pr.keyword(t, chain, "ignore_unreachable"); !ok || !truthy(f.Value) {
+			hs.staged.unreachable = true
+		}
+	case o.status == StatusFailed && !ignored:
+		hs.staged.failed = true
+		hs.staged.failedResult = o.result
+		hs.staged.failedTask = map[string]any{"name": t.Name, "action": t.Module}
+	}
+	ev.Status, ev.Result, ev.Duration, ev.Ignored = o.status, resultOf(o.result), time.Since(start), ignored
+	emit(ev)
+}
+
+func (pr *playRun) ignoreErrors(t *Task, chain []*Task, scope template.Scope) bool {
+	f, ok := pr.keyword(t, chain, "ignore_errors")
+	if !ok {
+		return false
+	}
+	yes, err := pr.evalCondition(f, scope)
+	return err == nil && yes
+}
+
+// once runs the action a single time (one loop item, or a task without a
+// loop) with extra holding the loop variables.
+func (pr *playRun) once(ctx context.Context, t *Task, chain []*Task, hs *hostState, extra map[string]any) outcome {
+	scope := pr.hostScope(hs, chain, extra)
+	for _, c := range conditions(t, chain) {
+		ok, err := pr.evalCondition(c, scope)
+		if err != nil {
+			return outcome{result: failure(fmt.Errorf("when: %w", err)), status: StatusFailed}
+		}
+		if !ok {
+			return outcome{result: map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False", "false_condition": template.ToString(c.Value)}, status: StatusSkipped}
+		}
+	}
+	retries, delay, until := pr.retryPolicy(t, scope)
+	var o outcome
+	for attempt := 1; ; attempt++ {
+		o = pr.attempt(ctx, t, chain, hs, scope)
+		if until == nil || o.status == StatusUnreachable {
+			break
+		}
+		var regScope template.Scope = scope
+		if f, ok := t.Keyword("register"); ok {
+			regScope = overlay{top: map[string]any{template.ToString(f.Value): o.result}, base: scope}
+		}
+		done, err := pr.evalCondition(*until, regScope)
+		if err != nil {
+			o = outcome{result: failure(fmt.Errorf("until: %w", err)), status: StatusFailed}
+			break
+		}
+		o.result["attempts"] = int64(attempt)
+		if done {
+			break
+		}
+		if attempt > retries {
+			o.status = StatusFailed
+			o.result["failed"] = true
+			o.result["attempts"] = int64(retries)
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return outcome{result: failure(ctx.Err()), status: StatusFailed}
+		case <-time.After(delay):
+		}
+	}
+	return o
+}
+
+// retryPolicy reads until/retries/delay; a nil until means no retries.
+func (pr *playRun) retryPolicy(t *Task, scope template.Scope) (int, time.Duration, *Field) {
+	f, ok := t.Keyword("until")
+	if !ok {
+		return 0, 0, nil
+	}
+	retries, delay := int64(3), int64(5)
+	if r, ok := t.Keyword("retries"); ok {
+		if v, err := pr.render(r.Value, scope, r.Pos); err == nil {
+			retries = asInt(v, retries)
+		}
+	}
+	if d, ok := t.Keyword("delay"); ok {
+		if v, err := pr.render(d.Value, scope, d.Pos); err == nil {
+			delay = asInt(v, delay)
+		}
+	}
+	return int(retries), time.Duration(delay) * time.Second, &f
+}
+
+func asInt(v any, def int64) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case string:
+		var n int64
+		if _, err := fmt.Sscan(x, &n); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+// attempt runs the action once and judges its result with changed_when
+// and failed_when.
+func (pr *playRun) attempt(ctx context.Context, t *Task, chain []*Task, hs *hostState, scope template.Scope) outcome {
+	res, status := pr.action(ctx, t, chain, hs, scope)
+	if status == StatusUnreachable {
+		return outcome{result: res, status: status}
+	}
+	var judge template.Scope = scope
+	if f, ok := t.Keyword("register"); ok {
+		judge = overlay{top: map[string]any{template.ToString(f.Value): res}, base: scope}
+	}
+	if f, ok := t.Keyword("changed_when"); ok {
+		yes, err := pr.allConditions(f, judge)
+		if err != nil {
+			return outcome{result: failure(fmt.Errorf("changed_when: %w", err)), status: StatusFailed}
+		}
+		res["changed"] = yes
+		if status != StatusFailed {
+			status = map[bool]Status{true: StatusChanged, false: StatusOK}[yes]
+		}
+	}
+	if f, ok := t.Keyword("failed_when"); ok {
+		yes, err := pr.allConditions(f, judge)
+		if err != nil {
+			return outcome{result: failure(fmt.Errorf("failed_when: %w", err)), status: StatusFailed}
+		}
+		res["failed_when_result"] = yes
+		switch {
+		case yes:
+			res["failed"] = true
+			status = StatusFailed
+		case status == StatusFailed:
+			delete(res, "failed")
+			status = map[bool]Status{true: StatusChanged, false: StatusOK}[truthy(res["changed"])]
+		}
+	}
+	return outcome{result: res, status: status}
+}
+
+// allConditions evaluates a condition or a list of them (all must hold).
+func (pr *playRun) allConditions(f Field, scope template.Scope) (bool, error) {
+	l, ok := f.Value.([]any)
+	if !ok {
+		return pr.evalCondition(f, scope)
+	}
+	for _, e := range l {
+		yes, err := pr.evalCondition(Field{Value: e, Pos: f.Pos}, scope)
+		if err != nil || !yes {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// render templates a keyword's value in scope, errors placed at pos.
+func (pr *playRun) render(v any, scope template.Scope, at source.Pos) (any, error) {
+	s, ok := v.(string)
+	if !ok {
+		return renderValue(pr.run.cache, v, scope)
+	}
+	r, err := pr.run.cache.RenderString(s, scope)
+	if err != nil {
+		return nil, template.Locate(err, s, at)
+	}
+	return r, nil
+}
+
+// action runs the task's module or controller action and returns its
+// result as Ansible registers it.
+func (pr *playRun) action(ctx context.Context, t *Task, chain []*Task, hs *hostState, scope template.Scope) (map[string]any, Status) {
+	name := shortModule(t.Module)
+	if act, ok := controllerAction(name); ok {
+		res, err := act(pr, t, hs, scope)
+		if err != nil {
+			return failure(err), StatusFailed
+		}
+		return res, statusOf(res)
+	}
+	mod, ok := tasks.Lookup(t.Module)
+	if !ok {
+		return failure(&UnknownModuleError{Name: t.Module}), StatusFailed
+	}
+	args, err := renderArgs(pr.run.cache, t.Args, scope)
+	if err != nil {
+		return failure(errAt(t.ArgsPos, err)), StatusFailed
+	}
+	opts, err := pr.connOptions(t, chain, scope)
+	if err != nil {
+		return failure(err), StatusFailed
+	}
+	connVars, err := connectionVars(hs.host, scope)
+	if err != nil {
+		return failure(err), StatusFailed
+	}
+	tgt, become, err := target(connVars, opts, pr.run.r.Vault)
+	if err != nil {
+		return failure(err), StatusFailed
+	}
+	var conn connection.Conn
+	if tasks.NeedsConnection(t.Module) {
+		if conn, err = pr.run.r.Pool.Conn(ctx, tgt); err != nil {
+			return unreachableResult(err), StatusUnreachable
+		}
+	}
+	check := pr.run.opts.Check
+	if f, ok := pr.keyword(t, chain, "check_mode"); ok {
+		check = truthy(f.Value)
+	}
+	diff := pr.run.opts.Diff
+	if f, ok := pr.keyword(t, chain, "diff"); ok {
+		diff = truthy(f.Value)
+	}
+	env := &tasks.Env{Host: hs.host.Name, Conn: conn, Become: become, Check: check, Diff: diff, Log: pr.run.r.Log,
+		Eval: evaluator{cache: pr.run.cache, scope: scope}, Verbosity: pr.run.opts.Verbosity}
+	res, err := mod.Run(ctx, env, args)
+	switch {
+	case err == nil:
+	case errors.Is(err, connection.ErrUnreachable):
+		return unreachableResult(err), StatusUnreachable
+	default:
+		return failure(err), StatusFailed
+	}
+	m := registerable(res.Map()).(map[string]any)
+	if name == "setup" {
+		if f, ok := m["ansible_facts"].(map[string]any); ok {
+			hs.staged.setFacts(f)
+		}
+	}
+	return m, statusOf(m)
+}
+
+// connOptions are the command line's connection settings with the task's
+// become and remote_user keywords applied.
+func (pr *playRun) connOptions(t *Task, chain []*Task, scope template.Scope) (ConnOptions, error) {
+	o := pr.run.r.Conn
+	for _, k := range []string{"become", "become_user", "become_method", "remote_user", "connection"} {
+		f, ok := pr.keyword(t, chain, k)
+		if !ok {
+			continue
+		}
+		v, err := pr.render(f.Value, scope, f.Pos)
+		if err != nil {
+			return o, err
+		}
+		switch k {
+		case "become":
+			o.Become = truthy(v) && template.ToString(v) != "False"
+		case "become_user":
+			o.BecomeUser = template.ToString(v)
+		case "become_method":
+			o.BecomeMethod = template.ToString(v)
+		case "remote_user":
+			o.User = template.ToString(v)
+		case "connection":
+			o.Connection = template.ToString(v)
+		}
+	}
+	return o, nil
+}
+
+func shortModule(name string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(name, "ansible.builtin."), "ansible.legacy.")
+}
+
+func statusOf(m map[string]any) Status {
+	switch {
+	case truthy(m["failed"]):
+		return StatusFailed
+	case truthy(m["skipped"]):
+		return StatusSkipped
+	case truthy(m["changed"]):
+		return StatusChanged
+	}
+	return StatusOK
+}
+
+func failure(err error) map[string]any {
+	return map[string]any{"changed": false, "failed": true, "msg": err.Error()}
+}
+
+func unreachableResult(err error) map[string]any {
+	return map[string]any{"changed": false, "unreachable": true, "msg": "Failed to connect to the host via ssh: " + err.Error()}
+}
+
+// registerable turns a module's Go values ([]string lines, ints) into the
+// values templates read, so a registered r.stdout_lines is a list.
+func registerable(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = registerable(e)
+		}
+		return out
+	case []string:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = e
+		}
+		return out
+	case []map[string]any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = registerable(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = registerable(e)
+		}
+		return out
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	}
+	return v
+}
+
+// resultOf wraps a registered result for events.
+func resultOf(m map[string]any) *tasks.Result {
+	r := &tasks.Result{Data: map[string]any{}}
+	for k, v := range m {
+		r.Data[k] = value.Plain(v)
+	}
+	r.Changed, r.Failed, r.Skipped = truthy(m["changed"]), truthy(m["failed"]), truthy(m["skipped"])
+	if msg, ok := m["msg"].(string); ok {
+		r.Msg = msg
+	}
+	return r
+}
+
+// loopItems reads loop: or with_*: into the items to run with, the loop
+// variable's name and the label template; nil items mean no loop.
+func (pr *playRun) loopItems(t *Task, scope template.Scope) ([]any, string, *Field, error) {
+	loopVar := "item"
+	var label *Field
+	if f, ok := t.Keyword("loop_control"); ok {
+		if d, ok := f.Value.(*value.Dict); ok {
+			if v, ok := d.Get("loop_var"); ok {
+				loopVar = template.ToString(v)
+			}
+			if v, ok := d.Get("label"); ok {
+				label = &Field{Value: v, Pos: f.Pos}
+			}
+		}
+	}
+	var f Field
+	var lookup string
+	if lf, ok := t.Keyword("loop"); ok {
+		f = lf
+	} else {
+		for k, v := range t.Keywords {
+			if name, ok := strings.CutPrefix(k, "with_"); ok {
+				f, lookup = v, name
+			}
+		}
+		if lookup == "" {
+			return nil, loopVar, nil, nil
+		}
+	}
+	v, err := pr.render(f.Value, scope, f.Pos)
+	if err != nil {
+		return nil, loopVar, nil, err
+	}
+	items, err := withLookup(lookup, v)
+	if err != nil {
+		return nil, loopVar, nil, fmt.Errorf("%s: %w", f.Pos, err)
+	}
+	if items == nil {
+		items = []any{}
+	}
+	return items, loopVar, label, nil
+}
+
+// withLookup turns a with_<lookup> value into items, as those lookups do.
+func withLookup(lookup string, v any) ([]any, error) {
+	switch lookup {
+	case "":
+		l, ok := v.([]any)
+		if !ok {
+			return nil, fmt.Errorf("loop: needs a list, got %s; use query() or | dict2items for other values", typeNameOf(v))
+		}
+		return l, nil
+	case "items", "flattened":
+		l, ok := v.([]any)
+		if !ok {
+			return []any{v}, nil
+		}
+		var out []any
+		for _, e := range l {
+			if sub, ok := e.([]any); ok {
+				out = append(out, sub...)
+			} else {
+				out = append(out, e)
+			}
+		}
+		return out, nil
+	case "list":
+		l, ok := v.([]any)
+		if !ok {
+			return []any{v}, nil
+		}
+		return l, nil
+	case "dict":
+		var out []any
+		switch d := v.(type) {
+		case *value.Dict:
+			for k, e := range d.All() {
+				item := value.NewDict(2)
+				item.Set("key", k)
+				item.Set("value", e)
+				out = append(out, item)
+			}
+		case map[string]any:
+			return withLookup("dict", value.DictOf(d))
+		default:
+			return nil, fmt.Errorf("with_dict expects a dict, got %s", typeNameOf(v))
+		}
+		return out, nil
+	case "indexed_items":
+		l, _ := v.([]any)
+		out := make([]any, len(l))
+		for i, e := range l {
+			out[i] = []any{int64(i), e}
+		}
+		return out, nil
+	case "together":
+		l, _ := v.([]any)
+		n := 0
+		for _, e := range l {
+			if sub, ok := e.([]any); ok {
+				n = max(n, len(sub))
+			}
+		}
+		out := make([]any, n)
+		for i := range n {
+			row := make([]any, len(l))
+			for j, e := range l {
+				if sub, ok := e.([]any); ok && i < len(sub) {
+					row[j] = sub[i]
+				}
+			}
+			out[i] = row
+		}
+		return out, nil
+	case "nested":
+		l, _ := v.([]any)
+		out := []any{[]any{}}
+		for _, e := range l {
+			sub, _ := e.([]any)
+			var next []any
+			for _, prefix := range out {
+				for _, x := range sub {
+					next = append(next, append(slices.Clone(prefix.([]any)), x))
+				}
+			}
+			out = next
+		}
+		return out, nil
+	case "sequence", "fileglob", "subelements", "random_choice":
+		return nil, fmt.Errorf("with_%s is not supported yet; use loop: with the matching filter or lookup", lookup)
+	}
+	return nil, fmt.Errorf("with_%s: unknown lookup", lookup)
+}
+
+func typeNameOf(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case *value.Dict, map[string]any:
+		return "a dict"
+	case nil:
+		return "None"
+	}
+	return fmt.Sprintf("%T", v)
+}

@@ -103,20 +103,8 @@ func formatScalar(v any) string {
 	}
 }
 
-// pyFloat is Python's float repr as json.dumps writes it, where the
-// infinities and NaN take JavaScript's names.
-func pyFloat(f float64) string {
-	switch r := value.FloatRepr(f); r {
-	case "inf":
-		return "Infinity"
-	case "-inf":
-		return "-Infinity"
-	case "nan":
-		return "NaN"
-	default:
-		return r
-	}
-}
+// pyFloat is a float as json.dumps writes it.
+func pyFloat(f float64) string { return value.JSONFloat(f) }
 
 func writeString(b *strings.Builder, s string) {
 	b.WriteByte('"')

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"errors"
+	"github.com/drover/drover/playbook/value"
 	"math/big"
 	"strconv"
 	"strings"
@@ -155,7 +156,7 @@ func (p *pyParser) dict() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[keyString(k)] = v
+		out[value.KeyString(k)] = v
 		p.space()
 		if p.i >= len(p.s) {
 			return nil, errNotLiteral
@@ -167,24 +168,6 @@ func (p *pyParser) dict() (any, error) {
 		default:
 			return nil, errNotLiteral
 		}
-	}
-}
-
-// keyString renders a dict key as JSON does: json.dumps turns keys into
-// strings.
-func keyString(k any) string {
-	switch x := k.(type) {
-	case string:
-		return x
-	case bool:
-		if x {
-			return "true"
-		}
-		return "false"
-	case nil:
-		return "null"
-	default:
-		return formatScalar(x)
 	}
 }
 

@@ -86,27 +86,7 @@ func (pr *playRun) evalCondition(f Field, scope template.Scope) (bool, error) {
 }
 
 // truthy is Python's truth, for conditions.
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case int64:
-		return x != 0
-	case float64:
-		return x != 0
-	case string:
-		return x != ""
-	case []any:
-		return len(x) > 0
-	case map[string]any:
-		return len(x) > 0
-	case *value.Dict:
-		return x.Len() > 0
-	}
-	return true
-}
+func truthy(v any) bool { return template.Truthy(v) }
 
 // outcome is one run of the action on one host (one loop item).
 type outcome struct {

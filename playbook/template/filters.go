@@ -942,11 +942,7 @@ func pyJSONDump(v any, indent, itemSep, keySep string, sortKeys bool) string {
 		case bool:
 			b.WriteString(strconv.FormatBool(x))
 		case float64:
-			s := pyFloat(x)
-			if js, ok := map[string]string{"inf": "Infinity", "-inf": "-Infinity", "nan": "NaN"}[s]; ok {
-				s = js
-			}
-			b.WriteString(s)
+			b.WriteString(value.JSONFloat(x))
 		default:
 			b.WriteString(ToString(x))
 		}

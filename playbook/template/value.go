@@ -24,7 +24,10 @@ func (u *Undefined) err() string {
 	return fmt.Sprintf("undefined variable '%s'", u.Path)
 }
 
-// truthy is Python's truth value.
+// Truthy is Python's truth value, which conditions (when:, failed_when:)
+// use.
+func Truthy(v any) bool { return truthy(v) }
+
 func truthy(v any) bool {
 	switch x := v.(type) {
 	case nil:

@@ -35,3 +35,18 @@ func FloatRepr(f float64) string {
 	}
 	return s
 }
+
+// JSONFloat is a float as Python's json.dumps writes it: its repr, with
+// JavaScript's names for the infinities and NaN.
+func JSONFloat(f float64) string {
+	switch r := FloatRepr(f); r {
+	case "inf":
+		return "Infinity"
+	case "-inf":
+		return "-Infinity"
+	case "nan":
+		return "NaN"
+	default:
+		return r
+	}
+}

@@ -154,7 +154,7 @@ func decodeMapping(file string, n *yaml.Node, out *Dict) error {
 		if err != nil {
 			return err
 		}
-		out.Set(keyString(key), val)
+		out.Set(KeyString(key), val)
 	}
 	return nil
 }
@@ -263,10 +263,10 @@ func yaml11Floating(s string) float64 {
 	return f
 }
 
-// keyString turns a mapping key into the string drover keys dicts by: the
+// KeyString turns a mapping key into the string drover keys dicts by: the
 // text json.dumps would give it, so {1: a} and {yes: b} look up as "1"
 // and "true".
-func keyString(k any) string {
+func KeyString(k any) string {
 	switch x := k.(type) {
 	case string:
 		return x
@@ -280,7 +280,7 @@ func keyString(k any) string {
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case float64:
-		return FloatRepr(x)
+		return JSONFloat(x)
 	}
-	return fmt.Sprint(k)
+	return fmt.Sprint(k) // *big.Int and the rest print as Python does
 }

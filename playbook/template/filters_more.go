@@ -33,6 +33,28 @@ func extraFilters(t map[string]filterFunc) {
 		abs, _ := filepath.Abs(p)
 		return abs
 	})
+	t["to_yaml"] = func(_ *evaluator, in any, _ []any, kw map[string]any) (any, error) {
+		s, err := yamlStyle(value.YAMLStyle{}, kw, "to_yaml")
+		if err != nil {
+			return nil, err
+		}
+		return value.DumpYAML(in, s)
+	}
+	t["to_nice_yaml"] = func(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+		indent, err := intArg(args, kw, 0, "indent", 4)
+		if err != nil {
+			return nil, err
+		}
+		delete(kw, "indent")
+		if _, ok := kw["default_flow_style"]; ok {
+			return nil, fmt.Errorf("to_nice_yaml got multiple values for keyword argument 'default_flow_style'")
+		}
+		s, err := yamlStyle(value.NiceYAML(int(indent)), kw, "to_nice_yaml")
+		if err != nil {
+			return nil, err
+		}
+		return value.DumpYAML(in, s)
+	}
 	t["from_yaml"] = func(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 		return value.ParseYAML("from_yaml", []byte(ToString(in)))
 	}
@@ -311,4 +333,43 @@ func fileTests(t map[string]testFunc) {
 	t["directory"] = stat(func(fi os.FileInfo) bool { return fi.IsDir() }, true)
 	t["link"] = stat(func(fi os.FileInfo) bool { return fi.Mode()&os.ModeSymlink != 0 }, false)
 	t["abs"] = func(v any, _ []any) (bool, error) { return filepath.IsAbs(ToString(v)), nil }
+}
+
+// yamlStyle applies yaml.dump's keyword arguments, as users pass them to
+// to_yaml and to_nice_yaml, to s.
+func yamlStyle(s value.YAMLStyle, kw map[string]any, filter string) (value.YAMLStyle, error) {
+	for k, v := range kw {
+		switch k {
+		case "indent":
+			n, ok := toInt(v)
+			if !ok {
+				return s, fmt.Errorf("%s: indent must be an integer", filter)
+			}
+			s.Indent = int(n)
+		case "width":
+			n, ok := toInt(v)
+			if !ok {
+				return s, fmt.Errorf("%s: width must be an integer", filter)
+			}
+			s.Width = int(n)
+		case "sort_keys":
+			s.KeepOrder = !truthy(v)
+		case "default_flow_style":
+			if v != nil {
+				b := truthy(v)
+				s.FlowStyle = &b
+			} else {
+				s.FlowStyle = nil
+			}
+		case "explicit_start":
+			s.ExplicitStart = truthy(v)
+		case "explicit_end":
+			s.ExplicitEnd = truthy(v)
+		case "allow_unicode":
+			return s, fmt.Errorf("%s got multiple values for keyword argument 'allow_unicode'", filter)
+		default:
+			return s, fmt.Errorf("%s: unexpected keyword argument '%s'", filter, k)
+		}
+	}
+	return s, nil
 }

@@ -132,7 +132,9 @@ func (run *playbookRun) play(ctx context.Context, p *Play) error {
 			hs = newHostState(h)
 			run.states[h.Name] = hs
 		}
-		hs.failed = false // a new play starts every host afresh
+		if hs.failed || hs.unreachable {
+			continue // a host that failed or was unreachable stays out for the rest of the run, as in Ansible
+		}
 		hs.endedPlay = false
 		pr.hosts = append(pr.hosts, hs)
 		pr.allNames = append(pr.allNames, h.Name)

@@ -29,13 +29,14 @@ type Kind int
 
 // The kinds of events, in the order a run produces them.
 const (
-	KindResult       Kind = iota // a task's result on one host (Host, Status, Result)
-	KindPlayStart                // a play begins (Task holds the play's name)
-	KindTaskStart                // a task begins on the play's hosts
-	KindHandlerStart             // a notified handler begins
-	KindItem                     // one loop item's result on one host
-	KindNoHosts                  // a play matched no hosts
-	KindRecap                    // the run ended (Stats)
+	KindResult        Kind = iota // a task's result on one host (Host, Status, Result)
+	KindPlayStart                 // a play begins (Task holds the play's name)
+	KindTaskStart                 // a task begins on the play's hosts
+	KindHandlerStart              // a notified handler begins
+	KindItem                      // one loop item's result on one host
+	KindNoHosts                   // a play matched no hosts
+	KindRecap                     // the run ended (Stats)
+	KindPlaybookStart             // a playbook begins (Task holds its path)
 )
 
 // Event is one thing that happened in a run; most are one task's result

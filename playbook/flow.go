@@ -89,29 +89,23 @@ func (pr *playRun) forceHandlers() bool {
 	return ok && truthy(f.Value)
 }
 
+// taskTags are a task's tags: its own, its blocks' and its play's,
+// sorted and without repeats.
+func (pr *playRun) taskTags(t *Task, chain []*Task) []string {
+	tags := tagsOf(pr.play.Keywords["tags"])
+	for _, c := range append(slices.Clone(chain), t) {
+		f, _ := c.Keyword("tags")
+		tags = append(tags, tagsOf(f)...)
+	}
+	slices.Sort(tags)
+	return slices.Compact(tags)
+}
+
 // selectedByTags applies --tags and --skip-tags with Ansible's rules: a
 // task's tags are its own, its blocks' and its play's; always runs unless
 // skipped by name, never only when asked for.
 func (pr *playRun) selectedByTags(t *Task, chain []*Task) bool {
-	var tags []string
-	add := func(f Field, ok bool) {
-		if !ok {
-			return
-		}
-		switch x := f.Value.(type) {
-		case []any:
-			for _, e := range x {
-				tags = append(tags, template.ToString(e))
-			}
-		case nil:
-		default:
-			tags = append(tags, splitComma(template.ToString(x))...)
-		}
-	}
-	add(pr.play.Keywords["tags"], pr.play.Keywords["tags"].Value != nil)
-	for _, c := range append(slices.Clone(chain), t) {
-		add(c.Keyword("tags"))
-	}
+	tags := pr.taskTags(t, chain)
 	want, skip := pr.run.opts.Tags, pr.run.opts.SkipTags
 	has := func(list []string, tag string) bool { return slices.Contains(list, tag) }
 	for _, s := range skip {

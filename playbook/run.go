@@ -62,6 +62,7 @@ func (run *playbookRun) report(e Event) {
 // the run was interrupted.
 func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts PlayOptions) (Stats, error) {
 	run := &playbookRun{r: r, pb: pb, opts: opts, cache: &template.Cache{}, states: map[string]*hostState{}}
+	r.Reporter.Report(Event{Kind: KindPlaybookStart, Task: pb.Path})
 	for _, p := range pb.Plays {
 		if err := run.play(ctx, p); err != nil {
 			return run.stats, err

@@ -28,6 +28,8 @@ type playOptions struct {
 	forceHandlers  bool
 	syntaxCheck    bool
 	listTasks      bool
+	listTags       bool
+	output         string
 }
 
 // AddFlags registers the options on fs, with ansible-playbook's names.
@@ -39,6 +41,8 @@ func (o *playOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.syntaxCheck, "syntax-check", false, "check the playbook's syntax and stop")
 	fs.BoolVar(&o.listHosts, "list-hosts", false, "list the hosts each play selects and stop")
 	fs.BoolVar(&o.listTasks, "list-tasks", false, "list the tasks each play runs and stop")
+	fs.BoolVar(&o.listTags, "list-tags", false, "list the tags of each play's tasks and stop")
+	fs.StringVar(&o.output, "output", "text", "output format: text (as ansible-playbook prints) or json (one event per line)")
 }
 
 func newPlayCommand(g *globalOptions) *cobra.Command {
@@ -96,9 +100,24 @@ func runPlay(ctx context.Context, o *playOptions, g *globalOptions, paths []stri
 		}
 		books = append(books, pb)
 	}
+	if o.output != "text" && o.output != "json" {
+		return &playExit{code: exitBadOptions, err: fmt.Errorf("--output %q: use text or json", o.output)}
+	}
 	if o.syntaxCheck {
 		for _, p := range paths {
 			fmt.Fprintf(g.stdout, "\nplaybook: %s\n", p)
+		}
+		return nil
+	}
+	if o.listTags || o.listTasks {
+		r := &playbook.Runner{}
+		sel := playbook.PlayOptions{Tags: o.tags, SkipTags: o.skipTags}
+		for _, pb := range books {
+			if o.listTags {
+				r.ListTags(g.stdout, pb, sel)
+			} else {
+				r.ListTasks(g.stdout, pb, sel)
+			}
 		}
 		return nil
 	}
@@ -129,9 +148,13 @@ func runPlay(ctx context.Context, o *playOptions, g *globalOptions, paths []stri
 		return &playExit{code: exitBadOptions, err: err}
 	}
 	defer pool.Close()
+	var rep playbook.Reporter = &report.Play{W: g.stdout, Color: isTerminal(g.stdout), Verbosity: g.verbose}
+	if o.output == "json" {
+		rep = &report.JSON{W: g.stdout}
+	}
 	runner := &playbook.Runner{
 		Pool:     pool,
-		Reporter: &report.Play{W: g.stdout, Color: isTerminal(g.stdout), Verbosity: g.verbose},
+		Reporter: rep,
 		Forks:    o.forks,
 		Conn:     connOpts,
 		Vault:    keys,
@@ -139,6 +162,14 @@ func runPlay(ctx context.Context, o *playOptions, g *globalOptions, paths []stri
 	}
 	opts := playbook.PlayOptions{Inventory: inv, ExtraVars: extra, Limit: o.limit, Check: o.check, Diff: o.diff,
 		Tags: o.tags, SkipTags: o.skipTags, Verbosity: g.verbose, ForceHandlers: o.forceHandlers}
+	if o.listHosts {
+		for _, pb := range books {
+			if err := runner.ListHosts(g.stdout, pb, opts); err != nil {
+				return &playExit{code: 1, err: err}
+			}
+		}
+		return nil
+	}
 	var total playbook.Stats
 	for _, pb := range books {
 		stats, err := runner.RunPlaybook(ctx, pb, opts)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/drover/drover/playbook/source"
@@ -531,7 +532,11 @@ func kindName(n *yaml.Node) string {
 		if isNull(n) {
 			return "null"
 		}
-		return "scalar (" + n.Value + ")"
+		v := n.Value
+		if len(v) > 40 {
+			v = v[:40] + "..."
+		}
+		return "scalar (" + strconv.Quote(v) + ")"
 	case yaml.AliasNode:
 		return kindName(n.Alias)
 	}

@@ -1,0 +1,100 @@
+package playbook
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{"- hosts: all\n  tasks:\n    - copyy: src=a dest=b\n", "p.yml:3:7: unknown module or task keyword \"copyy\"; did you mean copy?"},
+		{"- hosts: all\n  tsks: []\n", "p.yml:2:3: unknown play keyword \"tsks\"; did you mean tasks?"},
+		{"- hosts: all\n  tasks:\n    - block:\n        - debug: msg=a\n      rescu: []\n", "p.yml:5:7: unknown block keyword \"rescu\"; did you mean rescue?"},
+		{"- hosts: all\n  tasks:\n    - name: only a name\n", "p.yml:3:7: the task has no module"},
+		{"- hosts: all\n  tasks:\n    - debug: msg=a\n      args: [1]\n", "args: must be a mapping"},
+		{"- hosts: all\n  tasks: {a: 1}\n", "p.yml:2:10: a task list must be a list of tasks, not a mapping"},
+		{"- hosts: all\n  tasks:\n    - action: {msg: x}\n", "action: needs module: name"},
+		{"- hosts: all\n  tasks:\n    - local_action: nosuch x=1\n", "unknown module \"nosuch\""},
+		{"- hosts: all\n  roles: [web]\n", "roles: are not supported yet"},
+		{"- import_playbook: other.yml\n  become: true\n", "p.yml:2:3: import_playbook does not take become"},
+		{"- 5\n", "each play must be a mapping"},
+	}
+	for _, tt := range tests {
+		_, err := Parse("p.yml", []byte(tt.src))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err = %v, want %q", tt.src, err, tt.want)
+		}
+	}
+}
+
+func TestLoadTasks(t *testing.T) {
+	src := `- hosts: web
+  tasks:
+    - name: free form
+      command: ls -l chdir=/tmp
+    - ansible.builtin.copy:
+        src: a
+        dest: /b
+      args:
+        mode: "0644"
+    - action: shell echo hi
+    - local_action:
+        module: debug
+        msg: here
+    - block:
+        - debug: msg=in
+      rescue:
+        - debug: msg=r
+      when: x
+  handlers:
+    - name: h
+      debug: msg=h
+      listen: topic
+`
+	pb, err := Parse("p.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := pb.Plays[0].Tasks
+	if tasks[0].Module != "command" || tasks[0].Args["_raw_params"] != "ls -l" || tasks[0].Args["chdir"] != "/tmp" {
+		t.Errorf("free form: %+v", tasks[0])
+	}
+	if tasks[1].Module != "ansible.builtin.copy" || tasks[1].Args["mode"] != "0644" || tasks[1].Args["dest"] != "/b" || tasks[1].Pos.Line != 5 {
+		t.Errorf("args merge: %+v", tasks[1])
+	}
+	if tasks[2].Module != "shell" || tasks[2].Args["_raw_params"] != "echo hi" {
+		t.Errorf("action: %+v", tasks[2])
+	}
+	if tasks[3].Module != "debug" || tasks[3].Keywords["delegate_to"].Value != "localhost" {
+		t.Errorf("local_action: %+v", tasks[3])
+	}
+	if !tasks[4].IsBlock || len(tasks[4].Block) != 1 || len(tasks[4].Rescue) != 1 {
+		t.Errorf("block: %+v", tasks[4])
+	}
+	if h := pb.Plays[0].Handlers[0]; !h.IsHandler || h.Keywords["listen"].Value != "topic" {
+		t.Errorf("handler: %+v", h)
+	}
+}
+
+// FuzzParse: any input parses or fails with errors that each name the
+// file and a line, never a panic.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"- hosts: all\n  tasks:\n    - debug: msg=a\n", "- hosts: x\n  tasks:\n    - block:\n        - command: ls\n      rescue: []\n",
+		"- hosts: a\n  vars: {x: 1}\n  handlers:\n    - name: h\n      shell: x\n      listen: [a]\n", "- hosts: a\n  tasks:\n    - action: {module: copy, src: a}\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if strings.Contains(src, "import_playbook") {
+			return // would read other files
+		}
+		_, err := Parse("fuzz.yml", []byte(src))
+		if err == nil {
+			return
+		}
+		for _, line := range strings.Split(err.Error(), "\n") {
+			if !strings.HasPrefix(line, "fuzz.yml") {
+				t.Errorf("error line without the file: %q", line)
+			}
+		}
+	})
+}

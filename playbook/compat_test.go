@@ -38,12 +38,26 @@ func runAnsiblePlaybook(t *testing.T, path string) string {
 		t.Skip("ansible-playbook not found")
 	}
 	abs, _ := filepath.Abs(path)
-	cmd := exec.Command(bin, abs)
+	args := []string{abs}
+	if inv := inventoryFor(path); inv != "" {
+		args = append(args, "-i", inv)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "ANSIBLE_HOME="+t.TempDir(), "ANSIBLE_LOCALHOST_WARNING=false",
 		"ANSIBLE_INVENTORY_UNPARSED_WARNING=false", "ANSIBLE_NOCOLOR=1", "ANSIBLE_RETRY_FILES_ENABLED=false")
 	out, _ := cmd.Output() // failing hosts exit non-zero; the output is what counts
-	return normalize(string(out))
+	return sortResults(normalize(string(out)))
+}
+
+// inventoryFor is the inventory beside a compat playbook (name.ini), if
+// any; without one the playbook runs on the implicit localhost.
+func inventoryFor(play string) string {
+	inv, _ := filepath.Abs(strings.TrimSuffix(play, ".yml") + ".ini")
+	if _, err := os.Stat(inv); err != nil {
+		return ""
+	}
+	return inv
 }
 
 // runDrover runs a playbook file through drover's runner and text report.
@@ -58,12 +72,18 @@ func runDrover(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	defer pool.Close()
+	inv := inventory.New()
+	if p := inventoryFor(path); p != "" {
+		if inv, err = inventory.Load(t.Context(), nil, p); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var out bytes.Buffer
 	r := &playbook.Runner{Pool: pool, Reporter: &report.Play{W: &out}}
-	if _, err := r.RunPlaybook(t.Context(), pb, playbook.PlayOptions{Inventory: inventory.New()}); err != nil {
+	if _, err := r.RunPlaybook(t.Context(), pb, playbook.PlayOptions{Inventory: inv}); err != nil {
 		t.Fatalf("run %s: %v", path, err)
 	}
-	return normalize(out.String())
+	return sortResults(normalize(out.String()))
 }
 
 // TestPlaybooksMatchAnsible runs every playbook of testdata/compat through

@@ -37,6 +37,7 @@ const (
 	KindNoHosts                   // a play matched no hosts
 	KindRecap                     // the run ended (Stats)
 	KindPlaybookStart             // a playbook begins (Task holds its path)
+	KindNoMoreHosts               // any_errors_fatal or max_fail_percentage stopped the run
 )
 
 // Event is one thing that happened in a run; most are one task's result

@@ -41,6 +41,9 @@ type playbookRun struct {
 	// states are the hosts' variables and facts, kept across plays as
 	// Ansible keeps facts and set_facts for the whole run.
 	states map[string]*hostState
+	// aborted is set when any_errors_fatal or max_fail_percentage stops
+	// the run.
+	aborted bool
 }
 
 func (run *playbookRun) forks() int {
@@ -70,6 +73,9 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts PlayOptions
 		if ctx.Err() != nil {
 			return run.stats, ctx.Err()
 		}
+		if run.aborted {
+			break
+		}
 	}
 	for name := range run.states {
 		run.stats.host(name)
@@ -82,7 +88,8 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts PlayOptions
 type playRun struct {
 	run      *playbookRun
 	play     *Play
-	hosts    []*hostState // in inventory order
+	hosts    []*hostState // the current batch, in inventory order
+	all      []*hostState // every host of the play
 	states   map[string]*hostState
 	allNames []any
 	groups   map[string]any
@@ -90,9 +97,15 @@ type playRun struct {
 	ended    bool // meta: end_play
 }
 
-func (pr *playRun) activeNames() []any {
+func (pr *playRun) activeNames() []any { return names(pr.hosts) }
+
+// playHostNames is ansible_play_hosts: every host of the play, across
+// its batches, that has not failed.
+func (pr *playRun) playHostNames() []any { return names(pr.all) }
+
+func names(hosts []*hostState) []any {
 	out := []any{}
-	for _, hs := range pr.hosts {
+	for _, hs := range hosts {
 		if !hs.failed && !hs.unreachable {
 			out = append(out, hs.host.Name)
 		}
@@ -111,6 +124,9 @@ func (run *playbookRun) play(ctx context.Context, p *Play) error {
 			pr.playVars = maps.Clone(d.Map())
 		}
 	}
+	if err := pr.loadVarsFiles(); err != nil {
+		return err
+	}
 	hosts, err := pr.selectHosts()
 	if err != nil {
 		return err
@@ -122,8 +138,8 @@ func (run *playbookRun) play(ctx context.Context, p *Play) error {
 			name = joinAny(l, ",")
 		}
 	}
-	run.r.Reporter.Report(Event{Kind: KindPlayStart, Task: name, Pos: p.Pos})
 	if len(hosts) == 0 {
+		run.r.Reporter.Report(Event{Kind: KindPlayStart, Task: name, Pos: p.Pos})
 		run.r.Reporter.Report(Event{Kind: KindNoHosts, Pos: p.Pos})
 		return nil
 	}
@@ -137,20 +153,31 @@ func (run *playbookRun) play(ctx context.Context, p *Play) error {
 			continue // a host that failed or was unreachable stays out for the rest of the run, as in Ansible
 		}
 		hs.endedPlay = false
-		pr.hosts = append(pr.hosts, hs)
+		pr.all = append(pr.all, hs)
 		pr.allNames = append(pr.allNames, h.Name)
 	}
-	if err := pr.gatherFacts(ctx); err != nil {
+	batches, err := pr.batches()
+	if err != nil {
 		return err
 	}
-	for _, list := range [][]*Task{p.PreTasks, p.Tasks, p.PostTasks} {
-		if len(list) == 0 {
-			continue
+	for _, batch := range batches {
+		run.r.Reporter.Report(Event{Kind: KindPlayStart, Task: name, Pos: p.Pos})
+		pr.hosts = batch
+		if err := pr.gatherFacts(ctx); err != nil {
+			return err
 		}
-		pr.runList(ctx, list, nil)
-		pr.flushHandlers(ctx)
-		if ctx.Err() != nil || pr.ended {
-			break
+		for _, list := range [][]*Task{p.PreTasks, p.Tasks, p.PostTasks} {
+			if len(list) == 0 {
+				continue
+			}
+			pr.runList(ctx, list, nil)
+			pr.flushHandlers(ctx)
+			if ctx.Err() != nil || pr.ended || run.aborted {
+				break
+			}
+		}
+		if ctx.Err() != nil || pr.ended || run.aborted || len(pr.active()) == 0 && len(batches) > 1 {
+			break // a serial batch whose hosts all failed ends the play, as in Ansible
 		}
 	}
 	return ctx.Err()
@@ -199,7 +226,7 @@ func (pr *playRun) selectHosts() ([]*inventory.Host, error) {
 // all of them before the next (the linear strategy).
 func (pr *playRun) runList(ctx context.Context, list []*Task, chain []*Task) {
 	for _, t := range list {
-		if ctx.Err() != nil || pr.ended {
+		if ctx.Err() != nil || pr.ended || pr.run.aborted {
 			return
 		}
 		active := pr.active()
@@ -293,6 +320,11 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 		kind = KindHandlerStart
 	}
 	pr.run.r.Reporter.Report(Event{Kind: kind, Task: t.Label(), Module: t.Module, Pos: t.Pos})
+	all := hosts
+	runOnce := false
+	if f, ok := pr.keyword(t, chain, "run_once"); ok && truthy(f.Value) {
+		runOnce, hosts = true, hosts[:1]
+	}
 	events := make(chan Event)
 	var g errgroup.Group // not WithContext: a failing host must not cancel the others
 	g.SetLimit(pr.run.forks())
@@ -314,7 +346,53 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 			pr.run.report(e)
 		}
 	}
-	for _, hs := range hosts {
+	if runOnce { // the one result stands for every host of the batch
+		for _, hs := range all[1:] {
+			for k, v := range hosts[0].staged.vars {
+				hs.staged.setVar(k, v)
+			}
+		}
+	}
+	failed := 0
+	for _, hs := range all {
+		if hs.staged.failed {
+			failed++
+		}
 		hs.commit()
+	}
+	pr.checkFatal(t, chain, failed)
+}
+
+// checkFatal stops the run after a task that failed on some host when
+// any_errors_fatal is set, or on more hosts than max_fail_percentage
+// allows.
+func (pr *playRun) checkFatal(t *Task, chain []*Task, failed int) {
+	if failed == 0 {
+		return
+	}
+	stop, banners := false, 1
+	if f, ok := pr.keyword(t, chain, "any_errors_fatal"); ok && truthy(f.Value) {
+		stop = true
+	}
+	if f, ok := pr.play.Keywords["max_fail_percentage"]; ok {
+		n := 0
+		for _, hs := range pr.hosts {
+			if hs.failed {
+				n++
+			}
+		}
+		limit := asInt(f.Value, 100)
+		if p, ok := f.Value.(float64); ok {
+			limit = int64(p)
+		}
+		if float64(n)*100/float64(len(pr.hosts)) > float64(limit) && !stop {
+			stop, banners = true, 2 // Ansible's strategy and its playbook loop each say so
+		}
+	}
+	if stop {
+		pr.run.aborted = true
+		for range banners {
+			pr.run.r.Reporter.Report(Event{Kind: KindNoMoreHosts})
+		}
 	}
 }

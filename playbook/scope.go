@@ -55,7 +55,7 @@ func (pr *playRun) magic(hs *hostState) map[string]any {
 		"omit":                     template.Omit,
 		"playbook_dir":             pr.run.pb.Dir,
 		"ansible_play_name":        pr.play.Name,
-		"ansible_play_hosts":       pr.activeNames(),
+		"ansible_play_hosts":       pr.playHostNames(),
 		"ansible_play_batch":       pr.activeNames(),
 		"play_hosts":               pr.activeNames(),
 		"ansible_play_hosts_all":   pr.allNames,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/connection"
+	"github.com/drover/drover/inventory"
 	"github.com/drover/drover/playbook/source"
 	"github.com/drover/drover/playbook/template"
 	"github.com/drover/drover/playbook/value"
@@ -104,6 +105,9 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 		base.NoLog = true
 	}
 	scope := pr.hostScope(hs, chain, nil)
+	if d, err := pr.delegate(t, chain, scope); err == nil && d != nil {
+		base.Delegate = d.Name
+	}
 	items, loopVar, labelField, err := pr.loopItems(t, scope)
 	if err != nil {
 		pr.finish(t, chain, hs, base, start, outcome{result: failure(err), status: StatusFailed}, emit)
@@ -388,7 +392,16 @@ func (pr *playRun) action(ctx context.Context, t *Task, chain []*Task, hs *hostS
 	if err != nil {
 		return failure(err), StatusFailed
 	}
-	connVars, err := connectionVars(hs.host, scope)
+	connHost, connScope := hs.host, template.Scope(scope)
+	d, err := pr.delegate(t, chain, scope)
+	if err != nil {
+		return failure(err), StatusFailed
+	}
+	if d != nil { // the delegate's own connection variables reach it
+		connHost = d
+		connScope = template.NewLazyScope(layers{newHostState(d).inventory, pr.run.opts.ExtraVars}, pr.run.cache)
+	}
+	connVars, err := connectionVars(connHost, connScope)
 	if err != nil {
 		return failure(err), StatusFailed
 	}
@@ -427,6 +440,28 @@ func (pr *playRun) action(ctx context.Context, t *Task, chain []*Task, hs *hostS
 		}
 	}
 	return m, statusOf(m)
+}
+
+// delegate is the host delegate_to names, or nil.
+func (pr *playRun) delegate(t *Task, chain []*Task, scope template.Scope) (*inventory.Host, error) {
+	f, ok := pr.keyword(t, chain, "delegate_to")
+	if !ok || f.Value == nil {
+		return nil, nil
+	}
+	v, err := pr.render(f.Value, scope, f.Pos)
+	if err != nil {
+		return nil, err
+	}
+	name := template.ToString(v)
+	if name == "" {
+		return nil, nil
+	}
+	if inv := pr.run.opts.Inventory; inv != nil {
+		if hosts, err := inv.Match(name); err == nil && len(hosts) == 1 && hosts[0].Name == name {
+			return hosts[0], nil
+		}
+	}
+	return &inventory.Host{Name: name, Vars: map[string]any{}}, nil
 }
 
 // connOptions are the command line's connection settings with the task's

@@ -37,7 +37,7 @@ type jsonEvent struct {
 var eventNames = map[playbook.Kind]string{
 	playbook.KindPlaybookStart: "playbook_start", playbook.KindPlayStart: "play_start", playbook.KindNoHosts: "play_no_hosts",
 	playbook.KindTaskStart: "task_start", playbook.KindHandlerStart: "handler_start", playbook.KindItem: "item_result",
-	playbook.KindResult: "task_result", playbook.KindRecap: "recap",
+	playbook.KindResult: "task_result", playbook.KindRecap: "recap", playbook.KindNoMoreHosts: "no_more_hosts",
 }
 
 // Report writes one event.

@@ -40,6 +40,8 @@ func (p *Play) Report(e playbook.Event) {
 		p.item(e)
 	case playbook.KindResult:
 		p.result(e)
+	case playbook.KindNoMoreHosts:
+		p.banner("NO MORE HOSTS LEFT")
 	case playbook.KindRecap:
 		p.recap(e.Stats)
 	}

@@ -38,7 +38,7 @@ func runAnsiblePlaybook(t *testing.T, path string) string {
 		t.Skip("ansible-playbook not found")
 	}
 	abs, _ := filepath.Abs(path)
-	args := []string{abs}
+	args := append([]string{abs}, testArgs(t, path)...)
 	if inv := inventoryFor(path); inv != "" {
 		args = append(args, "-i", inv)
 	}
@@ -48,6 +48,56 @@ func runAnsiblePlaybook(t *testing.T, path string) string {
 		"ANSIBLE_INVENTORY_UNPARSED_WARNING=false", "ANSIBLE_NOCOLOR=1", "ANSIBLE_RETRY_FILES_ENABLED=false")
 	out, _ := cmd.Output() // failing hosts exit non-zero; the output is what counts
 	return sortResults(normalize(string(out)))
+}
+
+// testArgs reads a playbook's first line, "# args: ...", the
+// ansible-playbook options the test runs it with.
+func testArgs(t *testing.T, path string) []string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	rest, ok := strings.CutPrefix(first, "# args:")
+	if !ok {
+		return nil
+	}
+	return strings.Fields(rest)
+}
+
+// playOptions maps testArgs onto drover's options.
+func playOptions(t *testing.T, args []string) playbook.PlayOptions {
+	var o playbook.PlayOptions
+	for i := 0; i < len(args); i++ {
+		next := func() string {
+			i++
+			if i >= len(args) {
+				t.Fatalf("args: %s needs a value", args[i-1])
+			}
+			return args[i]
+		}
+		switch args[i] {
+		case "-C", "--check":
+			o.Check = true
+		case "-D", "--diff":
+			o.Diff = true
+		case "-t", "--tags":
+			o.Tags = append(o.Tags, strings.Split(next(), ",")...)
+		case "--skip-tags":
+			o.SkipTags = append(o.SkipTags, strings.Split(next(), ",")...)
+		case "-l", "--limit":
+			o.Limit = next()
+		case "-e":
+			k, v, _ := strings.Cut(next(), "=")
+			if o.ExtraVars == nil {
+				o.ExtraVars = map[string]any{}
+			}
+			o.ExtraVars[k] = v
+		default:
+			t.Fatalf("args: %s is not known to the test", args[i])
+		}
+	}
+	return o
 }
 
 // inventoryFor is the inventory beside a compat playbook (name.ini), if
@@ -80,7 +130,9 @@ func runDrover(t *testing.T, path string) string {
 	}
 	var out bytes.Buffer
 	r := &playbook.Runner{Pool: pool, Reporter: &report.Play{W: &out}}
-	if _, err := r.RunPlaybook(t.Context(), pb, playbook.PlayOptions{Inventory: inv}); err != nil {
+	opts := playOptions(t, testArgs(t, path))
+	opts.Inventory = inv
+	if _, err := r.RunPlaybook(t.Context(), pb, opts); err != nil {
 		t.Fatalf("run %s: %v", path, err)
 	}
 	return sortResults(normalize(out.String()))

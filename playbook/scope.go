@@ -63,8 +63,8 @@ func (pr *playRun) magic(hs *hostState) map[string]any {
 		"groups":                   pr.groups,
 		"ansible_facts":            hs.facts,
 		"ansible_version":          ansibleVersion,
-		"ansible_run_tags":         stringList(pr.run.opts.Tags, "all"),
-		"ansible_skip_tags":        stringList(pr.run.opts.SkipTags),
+		"ansible_run_tags":         stringList(sortedUnique(pr.run.opts.Tags), "all"),
+		"ansible_skip_tags":        stringList(sortedUnique(pr.run.opts.SkipTags)),
 	}
 	if pr.run.opts.Limit != "" {
 		m["ansible_limit"] = pr.run.opts.Limit
@@ -81,6 +81,13 @@ func (pr *playRun) magic(hs *hostState) map[string]any {
 
 // ansibleVersion is the Ansible release whose behaviour drover follows.
 var ansibleVersion = map[string]any{"full": "2.14.18", "major": int64(2), "minor": int64(14), "revision": int64(18), "string": "2.14.18"}
+
+// sortedUnique is how Ansible hands tags to plays: a set, listed sorted.
+func sortedUnique(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
+}
 
 func stringList(s []string, def ...string) []any {
 	if len(s) == 0 {

@@ -175,6 +175,7 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 		agg.result["msg"] = "One or more items failed"
 	} else {
 		agg.result["msg"] = "All items completed"
+		agg.result["skipped"] = false
 	}
 	pr.finish(t, chain, hs, base, start, agg, emit)
 }
@@ -309,6 +310,9 @@ func (pr *playRun) attempt(ctx context.Context, t *Task, chain []*Task, hs *host
 	if status == StatusUnreachable {
 		return outcome{result: res, status: status}
 	}
+	if _, ok := res["failed"]; !ok {
+		res["failed"] = false // Ansible registers it on every result of an action that ran
+	}
 	var judge template.Scope = scope
 	if f, ok := t.Keyword("register"); ok {
 		judge = overlay{top: map[string]any{template.ToString(f.Value): res}, base: scope}
@@ -423,8 +427,12 @@ func (pr *playRun) action(ctx context.Context, t *Task, chain []*Task, hs *hostS
 	if f, ok := pr.keyword(t, chain, "diff"); ok {
 		diff = truthy(f.Value)
 	}
+	environment, err := pr.environment(t, chain, scope)
+	if err != nil {
+		return failure(err), StatusFailed
+	}
 	env := &tasks.Env{Host: hs.host.Name, Conn: conn, Become: become, Check: check, Diff: diff, Log: pr.run.r.Log,
-		Eval: evaluator{cache: pr.run.cache, scope: scope}, Verbosity: pr.run.opts.Verbosity}
+		Eval: evaluator{cache: pr.run.cache, scope: scope}, Verbosity: pr.run.opts.Verbosity, Environment: environment}
 	res, err := mod.Run(ctx, env, args)
 	switch {
 	case err == nil:
@@ -440,6 +448,47 @@ func (pr *playRun) action(ctx context.Context, t *Task, chain []*Task, hs *hostS
 		}
 	}
 	return m, statusOf(m)
+}
+
+// environment merges the environment: keywords of the play, the blocks
+// and the task, inner ones winning, each a mapping or a list of them.
+func (pr *playRun) environment(t *Task, chain []*Task, scope template.Scope) (map[string]string, error) {
+	fields := []Field{}
+	if f, ok := pr.play.Keywords["environment"]; ok {
+		fields = append(fields, f)
+	}
+	for _, c := range append(slices.Clone(chain), t) {
+		if f, ok := c.Keyword("environment"); ok {
+			fields = append(fields, f)
+		}
+	}
+	var out map[string]string
+	for _, f := range fields {
+		v, err := pr.render(f.Value, scope, f.Pos)
+		if err != nil {
+			return nil, err
+		}
+		list, ok := v.([]any)
+		if !ok {
+			list = []any{v}
+		}
+		for _, e := range list {
+			d, ok := e.(*value.Dict)
+			if m, isMap := e.(map[string]any); isMap {
+				d, ok = value.DictOf(m), true
+			}
+			if !ok {
+				return nil, fmt.Errorf("%s: environment must be a mapping of variable names to values", f.Pos)
+			}
+			if out == nil {
+				out = map[string]string{}
+			}
+			for k, x := range d.All() {
+				out[k] = template.ToString(x)
+			}
+		}
+	}
+	return out, nil
 }
 
 // delegate is the host delegate_to names, or nil.

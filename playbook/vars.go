@@ -69,8 +69,18 @@ func renderValue(c *template.Cache, v any, scope template.Scope) (any, error) {
 		return out, nil
 	case map[string]any:
 		return renderArgs(c, x, scope)
-	case *value.Dict:
-		return renderArgs(c, x.Map(), scope)
+	case *value.Dict: // keeps its order: set_fact and vars of dicts
+		out := value.NewDict(x.Len())
+		for k, e := range x.All() {
+			r, err := renderValue(c, e, scope)
+			if err != nil {
+				return nil, &argTemplateError{arg: k, err: err}
+			}
+			if r != template.Omit {
+				out.Set(k, r)
+			}
+		}
+		return out, nil
 	}
 	return v, nil
 }

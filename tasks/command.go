@@ -48,7 +48,15 @@ func (m commandModule) Run(ctx context.Context, env *Env, args Args) (*Result, e
 		return r, err
 	}
 	if env.Check {
-		return &Result{Skipped: true, RC: intp(0), Msg: "Command would have run if not in check mode"}, nil
+		// Ansible's partial check mode: a command guarded by creates or
+		// removes reports the change it would make; others are skipped.
+		r := &Result{RC: intp(0), Msg: "Command would have run if not in check mode",
+			Data: map[string]any{"cmd": cmdValue, "start": nil, "end": nil, "delta": nil}}
+		_, creates := args["creates"]
+		_, removes := args["removes"]
+		r.Changed = creates || removes
+		r.Skipped = !r.Changed
+		return r, nil
 	}
 	stdin, err := stdinOf(args)
 	if err != nil {
@@ -176,6 +184,8 @@ func commandResult(out output, cmd any, strip bool) *Result {
 	if out.rc != 0 {
 		r.Failed = true
 		r.Msg = "non-zero return code"
+	} else {
+		r.Data["msg"] = "" // as Ansible's command module reports success
 	}
 	return r
 }

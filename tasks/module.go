@@ -47,6 +47,9 @@ type Env struct {
 	Eval Evaluator
 	// Verbosity is the -v count, for debug's verbosity argument.
 	Verbosity int
+	// Environment holds the task's environment: variables exported to
+	// every command the module runs on the host.
+	Environment map[string]string
 }
 
 // Evaluator evaluates a Jinja2 expression (without {{ }}) to a value.

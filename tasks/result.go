@@ -71,7 +71,7 @@ type output struct {
 func run(ctx context.Context, env *Env, line string, stdin io.Reader) (output, error) {
 	var stdout, stderr bytes.Buffer
 	o := output{start: time.Now()}
-	err := env.Conn.Exec(ctx, &connection.Cmd{Line: line, Stdin: stdin, Stdout: &stdout, Stderr: &stderr, Become: env.Become})
+	err := env.Conn.Exec(ctx, &connection.Cmd{Line: line, Stdin: stdin, Stdout: &stdout, Stderr: &stderr, Become: env.Become, Env: env.Environment})
 	o.end = time.Now()
 	o.stdout, o.stderr = stdout.String(), stderr.String()
 	var exit *connection.ExitError

@@ -20,9 +20,13 @@ import (
 var update = flag.Bool("update", false, "regenerate testdata/compat/*.golden from the real ansible-playbook")
 
 // volatile are the parts of a run's output that differ from run to run.
-var volatile = regexp.MustCompile(`"(delta|start|end)": "[^"]*"`)
+var (
+	volatile  = regexp.MustCompile(`"(delta|start|end)": "[^"]*"`)
+	diffAfter = regexp.MustCompile(`(?m)^\+\+\+ after: .*$`) // Ansible names a temporary file there
+)
 
 func normalize(out string) string {
+	out = diffAfter.ReplaceAllString(out, "+++ after: ...")
 	return volatile.ReplaceAllString(out, `"$1": "..."`)
 }
 

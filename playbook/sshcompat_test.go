@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,24 +46,43 @@ func sshHosts(t *testing.T) (inv, known string) {
 }
 
 // sortResults makes a multi-host run's output comparable: hosts answer a
-// task in any order, so each banner's result entries are sorted.
+// task in any order, so each banner's result entries are sorted. An entry
+// is a status line with what belongs to it: the JSON after it,
+// "...ignoring", and the diff printed before it.
 func sortResults(out string) string {
 	sections := strings.Split(out, "\n\n")
-	for i, sec := range sections {
-		lines := strings.Split(sec, "\n")
-		if len(lines) < 3 {
-			continue
+	status := regexp.MustCompile(`^(ok|changed|fatal|failed|skipping): \[`)
+	for i := 0; i < len(sections); i++ {
+		lines := strings.Split(sections[i], "\n")
+		if !strings.HasSuffix(lines[0], "*") || len(lines) == 1 {
+			continue // not a banner's section, or nothing under it
+		}
+		// A diff ends with a blank line: the host's entry goes on in the
+		// sections that follow, up to its status line.
+		for !slices.ContainsFunc(lines[1:], status.MatchString) && i+1 < len(sections) && len(lines) > 1 {
+			lines = append(lines, "")
+			lines = append(lines, strings.Split(sections[i+1], "\n")...)
+			sections = append(sections[:i+1], sections[i+2:]...)
 		}
 		var entries []string
+		pending := ""
 		for _, l := range lines[1:] {
-			if len(entries) > 0 && (strings.HasPrefix(l, " ") || l == "}" || l == "...ignoring") {
+			switch {
+			case status.MatchString(l):
+				entries = append(entries, pending+l)
+				pending = ""
+			case len(entries) > 0 && pending == "" && (strings.HasPrefix(l, " ") || l == "}" || l == "...ignoring"):
 				entries[len(entries)-1] += "\n" + l
-				continue
+			default:
+				pending += l + "\n"
 			}
-			entries = append(entries, l)
 		}
 		slices.Sort(entries)
-		sections[i] = lines[0] + "\n" + strings.Join(entries, "\n")
+		parts := append([]string{lines[0]}, entries...)
+		if pending != "" {
+			parts = append(parts, strings.TrimSuffix(pending, "\n"))
+		}
+		sections[i] = strings.Join(parts, "\n")
 	}
 	return strings.Join(sections, "\n\n")
 }

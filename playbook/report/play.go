@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aymanbagabas/go-udiff"
 	"github.com/drover/drover/playbook"
 )
 
@@ -81,6 +82,7 @@ func shown(e playbook.Event) (map[string]any, bool) {
 	}
 	delete(res, "failed") // callbacks get Ansible's clean_copy, without these
 	delete(res, "skipped")
+	delete(res, "diff") // shown as a diff instead
 	if e.NoLog {
 		res = map[string]any{"censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result", "changed": res["changed"]}
 		return res, false
@@ -111,7 +113,42 @@ func (p *Play) dumpFor(res map[string]any, always bool) string {
 	return compactJSON(res)
 }
 
+// diffs prints a result's --diff changes as Ansible does: unified diffs
+// with three lines of context, each followed by a blank line.
+func (p *Play) diffs(e playbook.Event) {
+	if e.Result == nil || e.NoLog {
+		return
+	}
+	list, _ := e.Result.Data["diff"].([]any)
+	for _, d := range list {
+		m, _ := d.(map[string]any)
+		before, ok1 := m["before"].(string)
+		after, ok2 := m["after"].(string)
+		if !ok1 || !ok2 || before == after {
+			continue
+		}
+		bh, _ := m["before_header"].(string)
+		ah, _ := m["after_header"].(string)
+		text := udiff.Unified("before: "+bh, "after: "+ah, before, after)
+		for _, l := range strings.SplitAfter(text, "\n") {
+			switch {
+			case l == "":
+			case p.Color && strings.HasPrefix(l, "+"):
+				fmt.Fprint(p.W, colorOK+strings.TrimSuffix(l, "\n")+colorReset+"\n")
+			case p.Color && strings.HasPrefix(l, "-"):
+				fmt.Fprint(p.W, colorError+strings.TrimSuffix(l, "\n")+colorReset+"\n")
+			case p.Color && strings.HasPrefix(l, "@@"):
+				fmt.Fprint(p.W, colorSkip+strings.TrimSuffix(l, "\n")+colorReset+"\n")
+			default:
+				fmt.Fprint(p.W, l)
+			}
+		}
+		fmt.Fprintln(p.W)
+	}
+}
+
 func (p *Play) result(e playbook.Event) {
+	p.diffs(e)
 	res, always := shown(e)
 	label := hostLabel(e)
 	isLoop := e.Result != nil && e.Result.Data["results"] != nil
@@ -153,6 +190,7 @@ func (p *Play) result(e playbook.Event) {
 }
 
 func (p *Play) item(e playbook.Event) {
+	p.diffs(e)
 	res, always := shown(e)
 	label := hostLabel(e)
 	switch e.Status {

@@ -169,7 +169,9 @@ func floor(t *testing.T, servers []*sshtest.Server, user string, signer ssh.Sign
 	return time.Since(start)
 }
 
-func ms(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 0, 64) + " ms" }
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 0, 64) + " ms"
+}
 
 func tail(s string) string {
 	if len(s) > 2000 {

@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,7 @@ import (
 )
 
 // controllerFunc is an action that runs on the controller alone.
-type controllerFunc func(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error)
+type controllerFunc func(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error)
 
 func controllerAction(name string) (controllerFunc, bool) {
 	f, ok := map[string]controllerFunc{
@@ -24,7 +25,7 @@ func controllerAction(name string) (controllerFunc, bool) {
 		"include_vars": actIncludeVars,
 	}[name]
 	if !ok && isControllerOnly(name) {
-		return func(*playRun, *Task, *hostState, template.Scope) (map[string]any, error) {
+		return func(context.Context, *playRun, *Task, *hostState, template.Scope) (map[string]any, error) {
 			return nil, fmt.Errorf("%s is not supported yet", name)
 		}, true
 	}
@@ -54,7 +55,7 @@ func (o overlay) Lookup(name string) (any, bool) {
 	return o.base.Lookup(name)
 }
 
-func actSetFact(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+func actSetFact(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
 	facts := map[string]any{}
 	for k, v := range t.Args {
 		if k == "cacheable" {
@@ -87,7 +88,7 @@ func isIdentifier(s string) bool {
 	return true
 }
 
-func actAssert(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+func actAssert(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
 	that, ok := t.Args["that"]
 	if !ok {
 		return nil, fmt.Errorf("assert needs that: (a condition or a list of them)")
@@ -136,7 +137,7 @@ func firstArg(args map[string]any, names ...string) (any, bool) {
 	return nil, false
 }
 
-func actFail(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+func actFail(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
 	msg := any("Failed as requested from task")
 	if m, ok := t.Args["msg"]; ok {
 		r, err := renderValue(pr.run.cache, m, scope)
@@ -148,7 +149,7 @@ func actFail(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[str
 	return map[string]any{"changed": false, "failed": true, "msg": msg}, nil
 }
 
-func actMeta(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+func actMeta(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
 	what := template.ToString(t.Args["_raw_params"])
 	switch what {
 	case "noop", "flush_handlers", "refresh_inventory", "reset_connection", "clear_facts":
@@ -166,7 +167,7 @@ func actMeta(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[str
 	return map[string]any{"changed": false, "skipped": false, "_meta": what}, nil
 }
 
-func actPause(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+func actPause(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
 	var d time.Duration
 	for name, unit := range map[string]time.Duration{"seconds": time.Second, "minutes": time.Minute} {
 		if v, ok := t.Args[name]; ok {
@@ -178,12 +179,16 @@ func actPause(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[st
 		}
 	}
 	start := time.Now()
-	time.Sleep(d)
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(d):
+	}
 	return map[string]any{"changed": false, "start": start.Format("2006-01-02 15:04:05.000000"), "stop": time.Now().Format("2006-01-02 15:04:05.000000"),
 		"delta": int64(d / time.Second), "echo": true, "stdout": fmt.Sprintf("Paused for %v seconds", int64(d/time.Second)), "user_input": ""}, nil
 }
 
-func actIncludeVars(pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+func actIncludeVars(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
 	file, ok := firstArg(t.Args, "file", "_raw_params")
 	if !ok {
 		return nil, fmt.Errorf("include_vars needs file: (a vars file); dir: is not supported yet")

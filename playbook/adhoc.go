@@ -29,6 +29,9 @@ type Runner struct {
 	Vault *vault.Keyring
 	// Log receives diagnostics; nil discards them.
 	Log logrus.FieldLogger
+	// Step, if set, is asked before each task (--step): whether to run it,
+	// and whether to stop asking.
+	Step func(ctx context.Context, task string) (run, all bool)
 }
 
 // AdHoc is one module run on a set of hosts, as `drover exec` does.

@@ -91,6 +91,8 @@ func playOptions(t *testing.T, args []string) playbook.PlayOptions {
 			o.SkipTags = append(o.SkipTags, strings.Split(next(), ",")...)
 		case "-l", "--limit":
 			o.Limit = next()
+		case "--start-at-task":
+			o.StartAt = next()
 		case "-e":
 			k, v, _ := strings.Cut(next(), "=")
 			if o.ExtraVars == nil {

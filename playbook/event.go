@@ -38,6 +38,7 @@ const (
 	KindRecap                     // the run ended (Stats)
 	KindPlaybookStart             // a playbook begins (Task holds its path)
 	KindNoMoreHosts               // any_errors_fatal or max_fail_percentage stopped the run
+	KindWaiting                   // a task still runs on Waiting, Duration after it began
 )
 
 // Event is one thing that happened in a run; most are one task's result
@@ -57,6 +58,8 @@ type Event struct {
 	Delegate string
 	// NoLog hides the result in every output.
 	NoLog bool
+	// Waiting are the hosts a slow task still runs on, for KindWaiting.
+	Waiting []string
 	// Stats are the final counts, for KindRecap.
 	Stats  *Stats
 	Status Status

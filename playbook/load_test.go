@@ -1,8 +1,11 @@
 package playbook
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/drover/drover/inventory"
 )
 
 func TestLoadErrors(t *testing.T) {
@@ -98,3 +101,40 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestStepAndWaiting: --step asks before each task, and a slow task
+// reports whom it waits for.
+func TestStepAndWaiting(t *testing.T) {
+	pb, err := Parse("p.yml", []byte("- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: one\n      debug: msg=1\n    - name: slow\n      pause: seconds=2\n    - name: three\n      debug: msg=3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	rec := &recorder{}
+	r := &Runner{Reporter: rec, Step: func(_ context.Context, task string) (bool, bool) {
+		asked = append(asked, task)
+		return task != "one", task == "slow"
+	}}
+	if _, err := r.RunPlaybook(t.Context(), pb, PlayOptions{Inventory: inventory.New()}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(asked, ",") != "one,slow" {
+		t.Errorf("asked %v, want one then slow (then continue)", asked)
+	}
+	var ran, waited []string
+	for _, e := range rec.events {
+		switch e.Kind {
+		case KindResult:
+			ran = append(ran, e.Task)
+		case KindWaiting:
+			waited = append(waited, strings.Join(e.Waiting, ","))
+		}
+	}
+	if strings.Join(ran, ",") != "slow,three" || len(waited) == 0 || waited[0] != "localhost" {
+		t.Errorf("ran %v, waiting events %v", ran, waited)
+	}
+}
+
+type recorder struct{ events []Event }
+
+func (r *recorder) Report(e Event) { r.events = append(r.events, e) }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
+	"time"
 
 	"github.com/drover/drover/inventory"
 	"github.com/drover/drover/playbook/template"
@@ -28,6 +30,9 @@ type PlayOptions struct {
 	Verbosity int
 	// ForceHandlers runs notified handlers on hosts that failed.
 	ForceHandlers bool
+	// StartAt (--start-at-task) skips the tasks before the first one of
+	// that name (a glob).
+	StartAt string
 }
 
 // playbookRun is the state of one RunPlaybook, apart from the immutable
@@ -44,6 +49,21 @@ type playbookRun struct {
 	// aborted is set when any_errors_fatal or max_fail_percentage stops
 	// the run.
 	aborted bool
+	// started turns true at the task --start-at-task names; stepAll once
+	// --step was answered "continue".
+	started, stepAll bool
+}
+
+// reachedStart reports whether --start-at-task lets t run: it and every
+// task after it do, the ones before it do not.
+func (run *playbookRun) reachedStart(t *Task) bool {
+	if run.started || run.opts.StartAt == "" {
+		return true
+	}
+	if ok, _ := path.Match(run.opts.StartAt, t.Name); ok || t.Name == run.opts.StartAt {
+		run.started = true
+	}
+	return run.started
 }
 
 func (run *playbookRun) forks() int {
@@ -229,6 +249,16 @@ func (pr *playRun) runList(ctx context.Context, list []*Task, chain []*Task) {
 		if ctx.Err() != nil || pr.ended || pr.run.aborted {
 			return
 		}
+		if !t.IsBlock && !pr.run.reachedStart(t) {
+			continue
+		}
+		if !t.IsBlock && pr.run.r.Step != nil && !pr.run.stepAll {
+			run, all := pr.run.r.Step(ctx, t.Label())
+			pr.run.stepAll = all
+			if !run {
+				continue
+			}
+		}
 		active := pr.active()
 		if len(active) == 0 {
 			return
@@ -341,9 +371,29 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 		_ = g.Wait()
 		close(events)
 	}()
-	for e := range events {
-		if ctx.Err() == nil {
-			pr.run.report(e)
+	pending := map[string]bool{}
+	for _, hs := range hosts {
+		pending[hs.host.Name] = true
+	}
+	started := time.Now()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for open := true; open; {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				open = false
+				break
+			}
+			if e.Kind == KindResult {
+				delete(pending, e.Host)
+			}
+			if ctx.Err() == nil {
+				pr.run.report(e)
+			}
+		case <-tick.C: // a slow task: say whom it still waits for
+			waiting := slices.Sorted(maps.Keys(pending))
+			pr.run.r.Reporter.Report(Event{Kind: KindWaiting, Task: t.Label(), Pos: t.Pos, Waiting: waiting, Duration: time.Since(started)})
 		}
 	}
 	if runOnce { // the one result stands for every host of the batch

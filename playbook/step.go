@@ -378,7 +378,7 @@ func (pr *playRun) render(v any, scope template.Scope, at source.Pos) (any, erro
 func (pr *playRun) action(ctx context.Context, t *Task, chain []*Task, hs *hostState, scope template.Scope) (map[string]any, Status) {
 	name := shortModule(t.Module)
 	if act, ok := controllerAction(name); ok {
-		res, err := act(pr, t, hs, scope)
+		res, err := act(ctx, pr, t, hs, scope)
 		if err != nil {
 			return failure(err), StatusFailed
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/drover/drover/connection"
 	"github.com/drover/drover/inventory"
@@ -30,6 +31,9 @@ type playOptions struct {
 	listTasks      bool
 	listTags       bool
 	output         string
+	startAt        string
+	step           bool
+	profile        bool
 }
 
 // AddFlags registers the options on fs, with ansible-playbook's names.
@@ -43,6 +47,9 @@ func (o *playOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.listTasks, "list-tasks", false, "list the tasks each play runs and stop")
 	fs.BoolVar(&o.listTags, "list-tags", false, "list the tags of each play's tasks and stop")
 	fs.StringVar(&o.output, "output", "text", "output format: text (as ansible-playbook prints) or json (one event per line)")
+	fs.StringVar(&o.startAt, "start-at-task", "", "start the playbook at the first task of this name (a glob)")
+	fs.BoolVar(&o.step, "step", false, "confirm each task before running it")
+	fs.BoolVar(&o.profile, "profile", false, "end with the tasks by the time they took")
 }
 
 func newPlayCommand(g *globalOptions) *cobra.Command {
@@ -148,7 +155,8 @@ func runPlay(ctx context.Context, o *playOptions, g *globalOptions, paths []stri
 		return &playExit{code: exitBadOptions, err: err}
 	}
 	defer pool.Close()
-	var rep playbook.Reporter = &report.Play{W: g.stdout, Color: isTerminal(g.stdout), Verbosity: g.verbose}
+	tty := isTerminal(g.stdout)
+	var rep playbook.Reporter = &report.Play{W: g.stdout, Color: tty, Live: tty, Verbosity: g.verbose, Profile: o.profile}
 	if o.output == "json" {
 		rep = &report.JSON{W: g.stdout}
 	}
@@ -160,8 +168,23 @@ func runPlay(ctx context.Context, o *playOptions, g *globalOptions, paths []stri
 		Vault:    keys,
 		Log:      log,
 	}
+	if o.step {
+		runner.Step = func(ctx context.Context, task string) (bool, bool) {
+			answer, err := g.prompter.Prompt(ctx, "Perform task: TASK: "+task+" (N)o/(y)es/(c)ontinue: ")
+			if err != nil {
+				return false, false
+			}
+			switch strings.ToLower(strings.TrimSpace(answer)) {
+			case "y", "yes":
+				return true, false
+			case "c", "continue":
+				return true, true
+			}
+			return false, false
+		}
+	}
 	opts := playbook.PlayOptions{Inventory: inv, ExtraVars: extra, Limit: o.limit, Check: o.check, Diff: o.diff,
-		Tags: o.tags, SkipTags: o.skipTags, Verbosity: g.verbose, ForceHandlers: o.forceHandlers}
+		Tags: o.tags, SkipTags: o.skipTags, Verbosity: g.verbose, ForceHandlers: o.forceHandlers, StartAt: o.startAt}
 	if o.listHosts {
 		for _, pb := range books {
 			if err := runner.ListHosts(g.stdout, pb, opts); err != nil {

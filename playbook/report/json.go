@@ -32,12 +32,14 @@ type jsonEvent struct {
 	DurationMS *float64       `json:"duration_ms,omitempty"`
 	Result     map[string]any `json:"result,omitempty"`
 	Stats      map[string]any `json:"stats,omitempty"`
+	Waiting    []string       `json:"waiting_for,omitempty"`
 }
 
 var eventNames = map[playbook.Kind]string{
 	playbook.KindPlaybookStart: "playbook_start", playbook.KindPlayStart: "play_start", playbook.KindNoHosts: "play_no_hosts",
 	playbook.KindTaskStart: "task_start", playbook.KindHandlerStart: "handler_start", playbook.KindItem: "item_result",
 	playbook.KindResult: "task_result", playbook.KindRecap: "recap", playbook.KindNoMoreHosts: "no_more_hosts",
+	playbook.KindWaiting: "waiting",
 }
 
 // Report writes one event.
@@ -69,6 +71,10 @@ func (j *JSON) Report(e playbook.Event) {
 			ms := float64(e.Duration.Microseconds()) / 1000
 			out.DurationMS = &ms
 		}
+	case playbook.KindWaiting:
+		out.Task, out.Waiting = e.Task, e.Waiting
+		ms := float64(e.Duration.Milliseconds())
+		out.DurationMS = &ms
 	case playbook.KindRecap:
 		out.Stats = map[string]any{}
 		for name, h := range e.Stats.Hosts {

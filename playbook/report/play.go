@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/drover/drover/playbook"
@@ -19,6 +20,23 @@ type Play struct {
 	Color bool
 	// Verbosity is the -v count: at 1 and above every result is shown.
 	Verbosity int
+	// Live shows, on a terminal, which hosts a slow task still waits for,
+	// on a line that the next output replaces.
+	Live bool
+	// Profile ends the output with the tasks by the time they took
+	// (--profile).
+	Profile bool
+
+	liveShown bool
+	current   *timing
+	timings   []*timing
+}
+
+// timing is how long one task took, from its banner to the next.
+type timing struct {
+	name  string
+	start time.Time
+	took  time.Duration
 }
 
 var _ playbook.Reporter = (*Play)(nil)
@@ -28,6 +46,18 @@ const bannerWidth = 79
 
 // Report prints one event.
 func (p *Play) Report(e playbook.Event) {
+	if e.Kind == playbook.KindWaiting {
+		p.waiting(e)
+		return
+	}
+	if p.liveShown {
+		fmt.Fprint(p.W, "\r\x1b[K")
+		p.liveShown = false
+	}
+	switch e.Kind {
+	case playbook.KindTaskStart, playbook.KindHandlerStart, playbook.KindRecap, playbook.KindPlayStart:
+		p.timeTask(e)
+	}
 	switch e.Kind {
 	case playbook.KindPlayStart:
 		p.banner("PLAY [" + e.Task + "]")
@@ -45,7 +75,57 @@ func (p *Play) Report(e playbook.Event) {
 		p.banner("NO MORE HOSTS LEFT")
 	case playbook.KindRecap:
 		p.recap(e.Stats)
+		if p.Profile {
+			p.profile()
+		}
 	}
+}
+
+// waiting redraws the live line: the hosts a slow task still runs on.
+func (p *Play) waiting(e playbook.Event) {
+	if !p.Live || len(e.Waiting) == 0 {
+		return
+	}
+	hosts := strings.Join(e.Waiting, ", ")
+	if len(e.Waiting) > 5 {
+		hosts = strings.Join(e.Waiting[:5], ", ") + fmt.Sprintf(" and %d more", len(e.Waiting)-5)
+	}
+	line := fmt.Sprintf("  %s: waiting for %s (%ds)", e.Task, hosts, int(e.Duration.Seconds()))
+	if len(line) > bannerWidth {
+		line = line[:bannerWidth-1] + "…"
+	}
+	fmt.Fprint(p.W, "\r\x1b[K"+line)
+	p.liveShown = true
+}
+
+// timeTask closes the running task's timing and opens the next one's.
+func (p *Play) timeTask(e playbook.Event) {
+	now := time.Now()
+	if p.current != nil {
+		p.current.took = now.Sub(p.current.start)
+		p.current = nil
+	}
+	if e.Kind == playbook.KindTaskStart || e.Kind == playbook.KindHandlerStart {
+		p.current = &timing{name: e.Task, start: now}
+		p.timings = append(p.timings, p.current)
+	}
+}
+
+// profile prints the slowest tasks, as Ansible's profile_tasks does.
+func (p *Play) profile() {
+	sorted := slices.Clone(p.timings)
+	slices.SortStableFunc(sorted, func(a, b *timing) int { return int(b.took - a.took) })
+	var total time.Duration
+	for _, t := range p.timings {
+		total += t.took
+	}
+	fmt.Fprintf(p.W, "%s\n", strings.Repeat("=", bannerWidth))
+	for _, t := range sorted[:min(len(sorted), 20)] {
+		took := fmt.Sprintf(" %.2fs", t.took.Seconds())
+		name := t.name + " "
+		fmt.Fprintf(p.W, "%s%s%s\n", name, strings.Repeat("-", max(bannerWidth-len([]rune(name))-len(took), 3)), took)
+	}
+	fmt.Fprintf(p.W, "total: %.2fs over %d tasks\n", total.Seconds(), len(p.timings))
 }
 
 func (p *Play) banner(msg string) {

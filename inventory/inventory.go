@@ -642,3 +642,41 @@ func (inv *Inventory) GroupsMap() map[string]any {
 	}
 	return out
 }
+
+// AddHost puts a host (created when new) into groups (created as
+// children of parents, or of all, when new) with extra variables, for the
+// add_host and group_by actions. It is the one change an inventory takes
+// after Load: the playbook runner calls it between tasks, from its single
+// goroutine, as Ansible changes its in-memory inventory.
+func (inv *Inventory) AddHost(name string, groups, parents []string, vars map[string]any) *Host {
+	h := inv.host(name)
+	for k, v := range vars {
+		h.own[k] = v
+	}
+	all := inv.groups["all"]
+	for _, gn := range groups {
+		_, existed := inv.groups[gn]
+		g := inv.group(gn)
+		if !existed {
+			if len(parents) == 0 {
+				all.addChild(g)
+			}
+			for _, pn := range parents {
+				p, ok := inv.groups[pn]
+				if !ok {
+					p = inv.group(pn)
+					all.addChild(p)
+				}
+				p.addChild(g)
+			}
+		}
+		g.addHost(h)
+	}
+	if ungrouped := inv.groups["ungrouped"]; len(h.groups) == 0 {
+		ungrouped.addHost(h)
+	} else if len(h.groups) > 1 {
+		ungrouped.removeHosts(func(x *Host) bool { return x == h })
+	}
+	h.Vars = inv.merge(h)
+	return h
+}

@@ -23,6 +23,8 @@ func controllerAction(name string) (controllerFunc, bool) {
 		"meta":         actMeta,
 		"pause":        actPause,
 		"include_vars": actIncludeVars,
+		"group_by":     actGroupBy,
+		"add_host":     actAddHost,
 	}[name]
 	if !ok && isControllerOnly(name) {
 		return func(context.Context, *playRun, *Task, *hostState, template.Scope) (map[string]any, error) {
@@ -226,6 +228,94 @@ func actIncludeVars(ctx context.Context, pr *playRun, t *Task, hs *hostState, sc
 		hs.staged.includeVars[k] = v
 	}
 	return map[string]any{"changed": false, "ansible_facts": facts, "ansible_included_var_files": []any{path}}, nil
+}
+
+// inventoryChange is an add_host or group_by waiting for the end of the
+// task, when the runner applies it to the run's inventory.
+type inventoryChange struct {
+	host            string
+	groups, parents []string
+	vars            map[string]any
+}
+
+func actGroupBy(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+	key, ok := firstArg(t.Args, "key", "_raw_params")
+	if !ok {
+		return nil, fmt.Errorf("group_by needs key: (the group's name)")
+	}
+	r, err := renderValue(pr.run.cache, key, scope)
+	if err != nil {
+		return nil, err
+	}
+	name := strings.ReplaceAll(template.ToString(r), " ", "_")
+	parents, err := listArg(pr, t.Args["parents"], scope)
+	if err != nil {
+		return nil, err
+	}
+	hs.staged.inventory = append(hs.staged.inventory, inventoryChange{host: hs.host.Name, groups: []string{name}, parents: parents})
+	return map[string]any{"changed": true, "add_group": name, "parent_groups": anyList(parents)}, nil
+}
+
+func actAddHost(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+	name, ok := firstArg(t.Args, "name", "host", "hostname")
+	if !ok {
+		return nil, fmt.Errorf("add_host needs name: (the new host)")
+	}
+	r, err := renderValue(pr.run.cache, name, scope)
+	if err != nil {
+		return nil, err
+	}
+	host := template.ToString(r)
+	var groups []string
+	if g, ok := firstArg(t.Args, "groups", "group", "groupname"); ok {
+		if groups, err = listArg(pr, g, scope); err != nil {
+			return nil, err
+		}
+	}
+	vars := map[string]any{}
+	for k, v := range t.Args {
+		switch k {
+		case "name", "host", "hostname", "groups", "group", "groupname":
+			continue
+		}
+		rv, err := renderValue(pr.run.cache, v, scope)
+		if err != nil {
+			return nil, err
+		}
+		vars[k] = rv
+	}
+	if h, p, ok := strings.Cut(host, ":"); ok && !strings.Contains(p, ":") {
+		host, vars["ansible_port"] = h, p
+	}
+	hs.staged.inventory = append(hs.staged.inventory, inventoryChange{host: host, groups: groups, vars: vars})
+	return map[string]any{"changed": true, "add_host": map[string]any{"host_name": host, "groups": anyList(groups), "host_vars": vars}}, nil
+}
+
+// listArg reads a list argument given as a list or comma-separated text.
+func listArg(pr *playRun, v any, scope template.Scope) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	r, err := renderValue(pr.run.cache, v, scope)
+	if err != nil {
+		return nil, err
+	}
+	if l, ok := r.([]any); ok {
+		var out []string
+		for _, e := range l {
+			out = append(out, template.ToString(e))
+		}
+		return out, nil
+	}
+	return splitComma(template.ToString(r)), nil
+}
+
+func anyList(s []string) []any {
+	out := make([]any, len(s))
+	for i, e := range s {
+		out[i] = e
+	}
+	return out
 }
 
 // errAt places an error at a playbook position unless it has one.

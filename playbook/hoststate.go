@@ -35,6 +35,7 @@ type staged struct {
 	endPlay, endHost         bool
 	failedTask, failedResult any
 	clearErrors              bool
+	inventory                []inventoryChange
 }
 
 func newHostState(h *inventory.Host) *hostState {

@@ -355,6 +355,9 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 	if f, ok := pr.keyword(t, chain, "run_once"); ok && truthy(f.Value) {
 		runOnce, hosts = true, hosts[:1]
 	}
+	if shortModule(t.Module) == "add_host" {
+		hosts = hosts[:1] // Ansible's add_host bypasses the host loop
+	}
 	events := make(chan Event)
 	var g errgroup.Group // not WithContext: a failing host must not cancel the others
 	g.SetLimit(pr.run.forks())
@@ -408,9 +411,25 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 		if hs.staged.failed {
 			failed++
 		}
+		for _, c := range hs.staged.inventory {
+			pr.applyInventory(c)
+		}
 		hs.commit()
 	}
 	pr.checkFatal(t, chain, failed)
+}
+
+// applyInventory makes an add_host or group_by real: the host joins its
+// groups, and a new host gets its state for the plays that follow.
+func (pr *playRun) applyInventory(c inventoryChange) {
+	inv := pr.run.opts.Inventory
+	h := inv.AddHost(c.host, c.groups, c.parents, c.vars)
+	if hs, ok := pr.run.states[h.Name]; ok {
+		for k, v := range h.Vars {
+			hs.inventory[k] = inventory.Native(v)
+		}
+	}
+	pr.groups = groupsOf(inv)
 }
 
 // checkFatal stops the run after a task that failed on some host when

@@ -14,6 +14,7 @@ var modules = map[string]Module{
 	"ping":    pingModule{},
 	"copy":    copyModule{},
 	"debug":   debugModule{},
+	"file":    fileModule{},
 }
 
 // Lookup finds a module by its short name or its ansible.builtin. or

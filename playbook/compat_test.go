@@ -48,10 +48,11 @@ func runAnsiblePlaybook(t *testing.T, path string) string {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "ANSIBLE_HOME="+t.TempDir(), "ANSIBLE_LOCALHOST_WARNING=false",
+	tmp := t.TempDir()
+	cmd.Env = append(os.Environ(), "COMPAT_TMP="+tmp, "ANSIBLE_HOME="+t.TempDir(), "ANSIBLE_LOCALHOST_WARNING=false",
 		"ANSIBLE_INVENTORY_UNPARSED_WARNING=false", "ANSIBLE_NOCOLOR=1", "ANSIBLE_RETRY_FILES_ENABLED=false")
 	out, _ := cmd.Output() // failing hosts exit non-zero; the output is what counts
-	return sortResults(normalize(string(out)))
+	return sortResults(normalize(strings.ReplaceAll(string(out), tmp, "$COMPAT_TMP")))
 }
 
 // testArgs reads a playbook's first line, "# args: ...", the
@@ -134,6 +135,8 @@ func runDrover(t *testing.T, path string) string {
 			t.Fatal(err)
 		}
 	}
+	tmp := t.TempDir() // the playbook's files, apart from other runs'
+	t.Setenv("COMPAT_TMP", tmp)
 	var out bytes.Buffer
 	r := &playbook.Runner{Pool: pool, Reporter: &report.Play{W: &out}}
 	opts := playOptions(t, testArgs(t, path))
@@ -141,7 +144,7 @@ func runDrover(t *testing.T, path string) string {
 	if _, err := r.RunPlaybook(t.Context(), pb, opts); err != nil {
 		t.Fatalf("run %s: %v", path, err)
 	}
-	return sortResults(normalize(out.String()))
+	return sortResults(normalize(strings.ReplaceAll(out.String(), tmp, "$COMPAT_TMP")))
 }
 
 // TestPlaybooksMatchAnsible runs every playbook of testdata/compat through

@@ -39,6 +39,7 @@ const (
 	KindPlaybookStart             // a playbook begins (Task holds its path)
 	KindNoMoreHosts               // any_errors_fatal or max_fail_percentage stopped the run
 	KindWaiting                   // a task still runs on Waiting, Duration after it began
+	KindRetry                     // an until: task failed its condition and runs again (Retries left)
 )
 
 // Event is one thing that happened in a run; most are one task's result
@@ -58,6 +59,8 @@ type Event struct {
 	Delegate string
 	// NoLog hides the result in every output.
 	NoLog bool
+	// Retries is how many more attempts an until: task has, for KindRetry.
+	Retries int
 	// Waiting are the hosts a slow task still runs on, for KindWaiting.
 	Waiting []string
 	// Stats are the final counts, for KindRecap.

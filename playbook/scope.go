@@ -135,7 +135,8 @@ type hostVarsOf struct {
 var _ template.Mapping = hostVarsOf{}
 
 func (h hostVarsOf) layers() layers {
-	return layers{h.hs.inventory, h.hs.factVars(), h.pr.playVars, h.hs.includeVars, h.hs.vars, h.pr.magic(h.hs), h.pr.run.opts.ExtraVars}
+	// Play vars are not a host's: Ansible's hostvars leave them out.
+	return layers{h.hs.inventory, h.hs.factVars(), h.hs.includeVars, h.hs.vars, h.pr.magic(h.hs), h.pr.run.opts.ExtraVars}
 }
 
 func (h hostVarsOf) Get(name string) (any, bool) {

@@ -104,7 +104,7 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 	if f, ok := pr.keyword(t, chain, "no_log"); ok && truthy(f.Value) {
 		base.NoLog = true
 	}
-	scope := pr.hostScope(hs, chain, nil)
+	scope := pr.hostScope(hs, withTask(chain, t), nil)
 	if d, err := pr.delegate(t, chain, scope); err == nil && d != nil {
 		base.Delegate = d.Name
 	}
@@ -114,7 +114,7 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 		return
 	}
 	if items == nil {
-		o := pr.once(ctx, t, chain, hs, nil)
+		o := pr.once(ctx, t, chain, hs, nil, emit)
 		pr.finish(t, chain, hs, base, start, o, emit)
 		return
 	}
@@ -130,12 +130,12 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 				}
 			}
 		}
-		o := pr.once(ctx, t, chain, hs, extra)
+		o := pr.once(ctx, t, chain, hs, extra, emit)
 		o.result[loopVar] = item
 		o.result["ansible_loop_var"] = loopVar
 		o.label = template.ToString(item)
 		if labelField != nil {
-			if l, err := pr.render(labelField.Value, pr.hostScope(hs, chain, extra), labelField.Pos); err == nil {
+			if l, err := pr.render(labelField.Value, pr.hostScope(hs, withTask(chain, t), extra), labelField.Pos); err == nil {
 				o.label = template.ToString(l)
 			}
 		}
@@ -182,7 +182,7 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 
 // finish registers, notifies and reports a task's result on a host.
 func (pr *playRun) finish(t *Task, chain []*Task, hs *hostState, ev Event, start time.Time, o outcome, emit func(Event)) {
-	scope := pr.hostScope(hs, chain, nil)
+	scope := pr.hostScope(hs, withTask(chain, t), nil)
 	if f, ok := t.Keyword("register"); ok {
 		hs.staged.setVar(template.ToString(f.Value), o.result)
 	}
@@ -224,8 +224,8 @@ func (pr *playRun) ignoreErrors(t *Task, chain []*Task, scope template.Scope) bo
 
 // once runs the action a single time (one loop item, or a task without a
 // loop) with extra holding the loop variables.
-func (pr *playRun) once(ctx context.Context, t *Task, chain []*Task, hs *hostState, extra map[string]any) outcome {
-	scope := pr.hostScope(hs, chain, extra)
+func (pr *playRun) once(ctx context.Context, t *Task, chain []*Task, hs *hostState, extra map[string]any, emit func(Event)) outcome {
+	scope := pr.hostScope(hs, withTask(chain, t), extra)
 	for _, c := range conditions(t, chain) {
 		ok, err := pr.evalCondition(c, scope)
 		if err != nil {
@@ -261,6 +261,7 @@ func (pr *playRun) once(ctx context.Context, t *Task, chain []*Task, hs *hostSta
 			o.result["attempts"] = int64(retries)
 			break
 		}
+		emit(Event{Kind: KindRetry, Host: hs.host.Name, Task: t.Label(), Module: t.Module, Pos: t.Pos, Retries: retries + 1 - attempt})
 		select {
 		case <-ctx.Done():
 			return outcome{result: failure(ctx.Err()), status: StatusFailed}
@@ -338,7 +339,7 @@ func (pr *playRun) attempt(ctx context.Context, t *Task, chain []*Task, hs *host
 			res["failed"] = true
 			status = StatusFailed
 		case status == StatusFailed:
-			delete(res, "failed")
+			res["failed"] = false
 			status = map[bool]Status{true: StatusChanged, false: StatusOK}[truthy(res["changed"])]
 		}
 	}
@@ -761,4 +762,10 @@ func typeNameOf(v any) string {
 		return "None"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// withTask is the chain of blocks with the task itself last, whose vars
+// are the innermost layer.
+func withTask(chain []*Task, t *Task) []*Task {
+	return append(slices.Clone(chain), t)
 }

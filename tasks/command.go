@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/drover/drover/connection"
@@ -111,10 +112,54 @@ func (m commandModule) commandLine(args Args) (string, any, error) {
 		return "", nil, &ArgError{Err: fmt.Errorf("no command given; write it as the module's free-form argument or argv")}
 	}
 	cmd := make([]any, len(argv))
+	words := make([]string, len(argv))
 	for i, a := range argv {
 		cmd[i] = a
+		words[i] = expandingQuote(a)
 	}
-	return connection.QuoteAll(argv...), cmd, nil
+	return strings.Join(words, " "), cmd, nil
+}
+
+// envRef finds what Python's os.path.expandvars expands: $name and
+// ${name}.
+var envRef = regexp.MustCompile(`\$(\w+|\{[^}]*\})`)
+
+// shellName is a variable name the shell can expand.
+var shellName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// expandingQuote quotes one word of a command as Ansible's command module
+// treats it on the host: $HOME and ${HOME} expand (left as written when
+// unset, as expandvars leaves them), a leading ~ or ~user expands, and
+// nothing else is special.
+func expandingQuote(w string) string {
+	var b strings.Builder
+	rest := w
+	if m := regexp.MustCompile(`^~[A-Za-z0-9_.-]*`).FindString(rest); m != "" && (len(rest) == len(m) || rest[len(m)] == '/') {
+		b.WriteString(m) // unquoted, for the shell's tilde expansion
+		rest = rest[len(m):]
+	}
+	for {
+		loc := envRef.FindStringIndex(rest)
+		if loc == nil {
+			break
+		}
+		ref := rest[loc[0]:loc[1]]
+		name := strings.Trim(ref[1:], "{}")
+		if !shellName.MatchString(name) {
+			b.WriteString(connection.Quote(rest[:loc[1]]))
+			rest = rest[loc[1]:]
+			continue
+		}
+		if loc[0] > 0 {
+			b.WriteString(connection.Quote(rest[:loc[0]]))
+		}
+		fmt.Fprintf(&b, `"${%s-\%s}"`, name, strings.ReplaceAll(ref, "}", `\}`))
+		rest = rest[loc[1]:]
+	}
+	if rest != "" || b.Len() == 0 {
+		b.WriteString(connection.Quote(rest))
+	}
+	return b.String()
 }
 
 // skipByPath applies creates and removes: one test on the host.

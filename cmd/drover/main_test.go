@@ -119,8 +119,9 @@ func TestExecSSH(t *testing.T) {
 	hosts := fmt.Sprintf("%s,%s,", a.Addr, b.Addr)
 	base := []string{"exec", hosts, "-u", users.Login, "--private-key", key, "--known-hosts", known}
 
-	code, out, errOut := drover(t, append(base, "-m", "command", "-a", "echo $SSH_CONNECTION")...)
-	if code != 0 || strings.Count(out, "| CHANGED | rc=0 >>") != 2 || !strings.Contains(out, "$SSH_CONNECTION") {
+	// command expands $VARS on the host as Ansible's does, but runs no shell.
+	code, out, errOut := drover(t, append(base, "-m", "command", "-a", "echo $SSH_CONNECTION ; $NOT_SET_HERE")...)
+	if code != 0 || strings.Count(out, "| CHANGED | rc=0 >>") != 2 || !strings.Contains(out, " "+a.Host+" ") || !strings.Contains(out, "; $NOT_SET_HERE") {
 		t.Fatalf("command on two hosts: exit %d\n%s%s", code, out, errOut)
 	}
 	if users.Root {

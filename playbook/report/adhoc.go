@@ -18,6 +18,7 @@ const (
 	colorUnreachable = "\x1b[1;31m"
 	colorSkip        = "\x1b[0;36m"
 	colorWarn        = "\x1b[1;35m"
+	colorWarnRetry   = "\x1b[0;31m"
 	colorReset       = "\x1b[0m"
 )
 

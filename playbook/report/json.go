@@ -39,7 +39,7 @@ var eventNames = map[playbook.Kind]string{
 	playbook.KindPlaybookStart: "playbook_start", playbook.KindPlayStart: "play_start", playbook.KindNoHosts: "play_no_hosts",
 	playbook.KindTaskStart: "task_start", playbook.KindHandlerStart: "handler_start", playbook.KindItem: "item_result",
 	playbook.KindResult: "task_result", playbook.KindRecap: "recap", playbook.KindNoMoreHosts: "no_more_hosts",
-	playbook.KindWaiting: "waiting",
+	playbook.KindWaiting: "waiting", playbook.KindRetry: "retry",
 }
 
 // Report writes one event.

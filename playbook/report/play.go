@@ -73,6 +73,8 @@ func (p *Play) Report(e playbook.Event) {
 		p.result(e)
 	case playbook.KindNoMoreHosts:
 		p.banner("NO MORE HOSTS LEFT")
+	case playbook.KindRetry:
+		p.line(fmt.Sprintf("FAILED - RETRYING: [%s]: %s (%d retries left).", hostLabel(e), e.Task, e.Retries), colorWarnRetry)
 	case playbook.KindRecap:
 		p.recap(e.Stats)
 		if p.Profile {
@@ -231,7 +233,7 @@ func (p *Play) result(e playbook.Event) {
 	p.diffs(e)
 	res, always := shown(e)
 	label := hostLabel(e)
-	isLoop := e.Result != nil && e.Result.Data["results"] != nil
+	isLoop := e.Result != nil && e.Result.Data["results"] != nil && !e.NoLog // a censored loop prints as one result
 	switch {
 	case e.Status == playbook.StatusUnreachable:
 		p.line(fmt.Sprintf("fatal: [%s]: UNREACHABLE! => %s", label, p.dumpFor(res, always)), colorUnreachable)
@@ -272,6 +274,9 @@ func (p *Play) result(e playbook.Event) {
 func (p *Play) item(e playbook.Event) {
 	p.diffs(e)
 	res, always := shown(e)
+	if e.NoLog {
+		e.Item = "None" // the label is censored too
+	}
 	label := hostLabel(e)
 	switch e.Status {
 	case playbook.StatusFailed:

@@ -21,6 +21,10 @@ import (
 // filterFunc is one filter: in | name(args, kw).
 type filterFunc func(ev *evaluator, in any, args []any, kw map[string]any) (any, error)
 
+// acceptsUndefinedTest are the tests that may judge an undefined value,
+// as selectattr('x', 'defined') asks of items without x.
+var acceptsUndefinedTest = map[string]bool{"defined": true, "undefined": true}
+
 // acceptsUndefined are the filters that may receive an undefined value.
 var acceptsUndefined = map[string]bool{"default": true, "d": true, "mandatory": true}
 
@@ -486,7 +490,7 @@ func selectFilter(keep, byAttr bool) filterFunc {
 					v = lookupKey(v, part, attribute)
 				}
 			}
-			if u, undefined := v.(*Undefined); undefined && (byAttr || len(args) == 0) {
+			if u, undefined := v.(*Undefined); undefined && (len(args) == 0 || !acceptsUndefinedTest[ToString(args[0])]) {
 				return nil, fmt.Errorf("%s", u.err())
 			}
 			var ok bool

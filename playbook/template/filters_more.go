@@ -55,6 +55,7 @@ func extraFilters(t map[string]filterFunc) {
 		}
 		return value.DumpYAML(in, s)
 	}
+	t["product"] = fProduct
 	t["from_yaml"] = func(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 		return value.ParseYAML("from_yaml", []byte(ToString(in)))
 	}
@@ -372,4 +373,42 @@ func yamlStyle(s value.YAMLStyle, kw map[string]any, filter string) (value.YAMLS
 		}
 	}
 	return s, nil
+}
+
+// fProduct is Ansible's product filter (itertools.product): every
+// combination of one item from each list, in order.
+func fProduct(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	lists := make([][]any, 0, len(args)+1)
+	for _, v := range append([]any{in}, args...) {
+		items, err := iterate(v)
+		if err != nil {
+			return nil, fmt.Errorf("product: %v", err)
+		}
+		lists = append(lists, items)
+	}
+	if r, ok := kw["repeat"]; ok {
+		n, ok := toInt(r)
+		if !ok || n < 0 {
+			return nil, fmt.Errorf("product: repeat must be a non-negative integer")
+		}
+		base := lists
+		lists = nil
+		for range n {
+			lists = append(lists, base...)
+		}
+	}
+	out := []any{[]any{}}
+	for _, l := range lists {
+		var next []any
+		for _, prefix := range out {
+			for _, x := range l {
+				next = append(next, append(slices.Clone(prefix.([]any)), x))
+			}
+		}
+		out = next
+		if len(out) > 1_000_000 {
+			return nil, fmt.Errorf("product: more than a million combinations")
+		}
+	}
+	return out, nil
 }

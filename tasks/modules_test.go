@@ -53,13 +53,15 @@ func localEnv() *tasks.Env {
 
 func TestCommandModules(t *testing.T) {
 	dir := t.TempDir()
+	t.Setenv("DROVER_MOD_T", "x y")
 	tests := []struct {
 		module, args string
 		wantOut      string
 		wantRC       int
 		wantChanged  bool
 	}{
-		{"command", `echo 'a  b' "$HOME" ; x`, "a  b $HOME ; x", 0, true},
+		// $VARS expand as Ansible's command module expands them (unset ones stay), but no shell runs: ; is a word
+		{"command", `echo 'a  b' "$DROVER_MOD_T" $DROVER_MOD_UNSET ; x`, "a  b x y $DROVER_MOD_UNSET ; x", 0, true},
 		{"command", "printf '%s\\n' hi chdir=" + dir, "hi", 0, true},
 		{"command", "pwd chdir=" + dir, dir, 0, true},
 		{"shell", "echo $((1+2)) | tr 3 4", "4", 0, true},

@@ -22,11 +22,13 @@ var update = flag.Bool("update", false, "regenerate testdata/compat/*.golden fro
 // volatile are the parts of a run's output that differ from run to run.
 var (
 	volatile  = regexp.MustCompile(`"(delta|start|end)": "[^"]*"`)
-	diffAfter = regexp.MustCompile(`(?m)^\+\+\+ after: .*$`) // Ansible names a temporary file there
+	sshError  = regexp.MustCompile(`(UNREACHABLE! => \{"changed": false, "msg": )"(?:[^"\\]|\\.)*"`) // each tool words it its own way
+	diffAfter = regexp.MustCompile(`(?m)^\+\+\+ after: .*$`)                                         // Ansible names a temporary file there
 )
 
 func normalize(out string) string {
 	out = diffAfter.ReplaceAllString(out, "+++ after: ...")
+	out = sshError.ReplaceAllString(out, `$1"..."`)
 	return volatile.ReplaceAllString(out, `"$1": "..."`)
 }
 

@@ -15,6 +15,7 @@ var modules = map[string]Module{
 	"copy":    copyModule{},
 	"debug":   debugModule{},
 	"file":    fileModule{},
+	"setup":   setupModule{},
 }
 
 // Lookup finds a module by its short name or its ansible.builtin. or

@@ -158,7 +158,7 @@ func actMeta(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope tem
 		// flush_handlers runs from the play loop, which sees the task first
 	case "end_play":
 		hs.staged.endPlay = true
-		pr.ended = true
+		pr.ended.Store(true)
 	case "end_host", "end_batch":
 		hs.staged.endHost = true
 	case "clear_host_errors":

@@ -33,7 +33,7 @@ func isMeta(t *Task) (string, bool) {
 
 // flushHandlers runs the notified handlers in the order they are
 // defined, each on the hosts that notified it by name or listen topic.
-func (pr *playRun) flushHandlers(ctx context.Context) {
+func (pr *playRun) flushHandlers(ctx context.Context, among []*hostState) {
 	for _, h := range pr.play.Handlers {
 		if ctx.Err() != nil {
 			return
@@ -50,7 +50,7 @@ func (pr *playRun) flushHandlers(ctx context.Context) {
 			}
 		}
 		var hosts []*hostState
-		for _, hs := range pr.hosts {
+		for _, hs := range among {
 			notified := false
 			for _, tp := range topics {
 				if hs.notified[tp] {

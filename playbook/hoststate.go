@@ -49,6 +49,16 @@ func newHostState(h *inventory.Host) *hostState {
 
 func (hs *hostState) factVars() map[string]any { return hs.factLayer }
 
+// withAll is m with add's entries, as a new map when there are any.
+func withAll(m, add map[string]any) map[string]any {
+	if len(add) == 0 {
+		return m
+	}
+	out := maps.Clone(m)
+	maps.Copy(out, add)
+	return out
+}
+
 // setVar stages a set_fact or register.
 func (s *staged) setVar(name string, v any) {
 	if s.vars == nil {
@@ -65,16 +75,21 @@ func (s *staged) setFacts(f map[string]any) {
 	maps.Copy(s.facts, f)
 }
 
-// commit applies what the last task staged.
+// commit applies what the last task staged. Maps are replaced, never
+// changed in place: another host may be reading the old ones through
+// hostvars.
 func (hs *hostState) commit() {
 	s := hs.staged
 	hs.staged = staged{}
-	maps.Copy(hs.vars, s.vars)
-	maps.Copy(hs.includeVars, s.includeVars)
-	for k, v := range s.facts {
-		k = strings.TrimPrefix(k, "ansible_")
-		hs.facts[k] = v
-		hs.factLayer["ansible_"+k] = v
+	hs.vars = withAll(hs.vars, s.vars)
+	hs.includeVars = withAll(hs.includeVars, s.includeVars)
+	if len(s.facts) > 0 {
+		hs.facts, hs.factLayer = maps.Clone(hs.facts), maps.Clone(hs.factLayer)
+		for k, v := range s.facts {
+			k = strings.TrimPrefix(k, "ansible_")
+			hs.facts[k] = v
+			hs.factLayer["ansible_"+k] = v
+		}
 	}
 	for _, n := range s.notify {
 		hs.notified[n] = true

@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,3 +139,61 @@ func TestStepAndWaiting(t *testing.T) {
 type recorder struct{ events []Event }
 
 func (r *recorder) Report(e Event) { r.events = append(r.events, e) }
+
+// TestStrategyFree: under strategy free a slow host does not hold the
+// others back, handlers run per host, and nothing races (go test -race).
+func TestStrategyFree(t *testing.T) {
+	inv, err := inventory.ParseHostList("h1,h2,h3,")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range inv.Hosts() {
+		h.Vars["ansible_connection"] = "local"
+	}
+	pb, err := Parse("p.yml", []byte(`- hosts: all
+  gather_facts: false
+  strategy: free
+  tasks:
+    - pause: seconds=1
+      when: inventory_hostname == 'h1'
+    - set_fact: seen="{{ ansible_play_hosts | length }}"
+    - debug: msg="{{ hostvars['h2'].seen | default('not yet') }}"
+      changed_when: true
+      notify: h
+    - block:
+        - fail: msg=boom
+          when: inventory_hostname == 'h3'
+      rescue:
+        - debug: msg=rescued
+  handlers:
+    - name: h
+      debug: msg=handled
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	r := &Runner{Reporter: rec}
+	stats, err := r.RunPlaybook(t.Context(), pb, PlayOptions{Inventory: inv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, e := range rec.events {
+		if e.Kind == KindResult {
+			order = append(order, e.Host+":"+e.Task)
+		}
+	}
+	done := func(s string) int { return slices.Index(order, s) }
+	if done("h2:debug") < 0 || done("h1:pause") < 0 || done("h2:debug") > done("h1:pause") {
+		t.Errorf("h2 waited for h1's pause: %v", order)
+	}
+	for _, h := range []string{"h1", "h2", "h3"} {
+		if done(h+":h") < 0 {
+			t.Errorf("%s ran no handler: %v", h, order)
+		}
+	}
+	if s := stats.Hosts["h3"]; s == nil || s.Rescued != 1 || s.Failed != 0 {
+		t.Errorf("h3 stats %+v", s)
+	}
+}

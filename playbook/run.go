@@ -6,6 +6,8 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drover/drover/inventory"
@@ -48,7 +50,10 @@ type playbookRun struct {
 	states map[string]*hostState
 	// aborted is set when any_errors_fatal or max_fail_percentage stops
 	// the run.
-	aborted bool
+	aborted atomic.Bool
+	// statsMu guards stats and started while hosts of the free strategy
+	// run at once.
+	statsMu sync.Mutex
 	// started turns true at the task --start-at-task names; stepAll once
 	// --step was answered "continue".
 	started, stepAll bool
@@ -57,6 +62,8 @@ type playbookRun struct {
 // reachedStart reports whether --start-at-task lets t run: it and every
 // task after it do, the ones before it do not.
 func (run *playbookRun) reachedStart(t *Task) bool {
+	run.statsMu.Lock()
+	defer run.statsMu.Unlock()
 	if run.started || run.opts.StartAt == "" {
 		return true
 	}
@@ -75,9 +82,21 @@ func (run *playbookRun) forks() int {
 
 func (run *playbookRun) report(e Event) {
 	if e.Kind == KindResult {
+		run.statsMu.Lock()
 		run.stats.add(e)
+		run.statsMu.Unlock()
 	}
 	run.r.Reporter.Report(e)
+}
+
+// emit delivers an event of the play: straight to the reporter, or, under
+// the free strategy, to the one goroutine that reports for all hosts.
+func (pr *playRun) emit(e Event) {
+	if pr.sink != nil {
+		pr.sink <- e
+		return
+	}
+	pr.run.report(e)
 }
 
 // RunPlaybook runs the plays in order and returns the counts per host.
@@ -93,7 +112,7 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts PlayOptions
 		if ctx.Err() != nil {
 			return run.stats, ctx.Err()
 		}
-		if run.aborted {
+		if run.aborted.Load() {
 			break
 		}
 	}
@@ -114,14 +133,13 @@ type playRun struct {
 	allNames []any
 	groups   map[string]any
 	playVars map[string]any
-	ended    bool // meta: end_play
+	ended    atomic.Bool // meta: end_play
+	// sink, under the free strategy, carries every event to the goroutine
+	// that reports them; mu guards what hosts read of one another then
+	// (their results, the inventory) against a host committing its own.
+	sink chan Event
+	mu   sync.RWMutex
 }
-
-func (pr *playRun) activeNames() []any { return names(pr.hosts) }
-
-// playHostNames is ansible_play_hosts: every host of the play, across
-// its batches, that has not failed.
-func (pr *playRun) playHostNames() []any { return names(pr.all) }
 
 func names(hosts []*hostState) []any {
 	out := []any{}
@@ -186,17 +204,21 @@ func (run *playbookRun) play(ctx context.Context, p *Play) error {
 		if err := pr.gatherFacts(ctx); err != nil {
 			return err
 		}
-		for _, list := range [][]*Task{p.PreTasks, p.Tasks, p.PostTasks} {
-			if len(list) == 0 {
-				continue
-			}
-			pr.runList(ctx, list, nil)
-			pr.flushHandlers(ctx)
-			if ctx.Err() != nil || pr.ended || run.aborted {
-				break
+		if pr.strategy() == "free" {
+			pr.runFree(ctx)
+		} else {
+			for _, list := range [][]*Task{p.PreTasks, p.Tasks, p.PostTasks} {
+				if len(list) == 0 {
+					continue
+				}
+				pr.runList(ctx, list, nil, pr.hosts)
+				pr.flushHandlers(ctx, pr.hosts)
+				if ctx.Err() != nil || pr.ended.Load() || run.aborted.Load() {
+					break
+				}
 			}
 		}
-		if ctx.Err() != nil || pr.ended || run.aborted || len(pr.active()) == 0 && len(batches) > 1 {
+		if ctx.Err() != nil || pr.ended.Load() || run.aborted.Load() || len(pr.active()) == 0 && len(batches) > 1 {
 			break // a serial batch whose hosts all failed ends the play, as in Ansible
 		}
 	}
@@ -212,6 +234,47 @@ func joinAny(l []any, sep string) string {
 		s += template.ToString(v)
 	}
 	return s
+}
+
+// strategy is the play's strategy: linear (the default) or free.
+func (pr *playRun) strategy() string {
+	if f, ok := pr.play.Keywords["strategy"]; ok {
+		return template.ToString(f.Value)
+	}
+	return "linear"
+}
+
+// runFree is the free strategy: every host goes through the play's tasks
+// at its own pace, forks at a time, and one goroutine reports for all.
+func (pr *playRun) runFree(ctx context.Context) {
+	pr.sink = make(chan Event)
+	var g errgroup.Group
+	g.SetLimit(pr.run.forks())
+	go func() {
+		for _, hs := range pr.active() {
+			g.Go(func() error {
+				one := []*hostState{hs}
+				for _, list := range [][]*Task{pr.play.PreTasks, pr.play.Tasks, pr.play.PostTasks} {
+					pr.runList(ctx, list, nil, one)
+					pr.flushHandlers(ctx, one)
+				}
+				return nil
+			})
+		}
+		_ = g.Wait()
+		close(pr.sink)
+	}()
+	last := Event{}
+	for e := range pr.sink {
+		if (e.Kind == KindTaskStart || e.Kind == KindHandlerStart) && e.Kind == last.Kind && e.Pos == last.Pos && e.Task == last.Task {
+			continue // hosts that start the same task one after another share its banner
+		}
+		if e.Kind == KindTaskStart || e.Kind == KindHandlerStart {
+			last = e
+		}
+		pr.run.report(e)
+	}
+	pr.sink = nil
 }
 
 // selectHosts applies the play's hosts: pattern (templated with the extra
@@ -242,11 +305,12 @@ func (pr *playRun) selectHosts() ([]*inventory.Host, error) {
 	return hosts, nil
 }
 
-// runList runs tasks in order on the play's active hosts, each task on
-// all of them before the next (the linear strategy).
-func (pr *playRun) runList(ctx context.Context, list []*Task, chain []*Task) {
+// runList runs tasks in order on those of hosts still in the play, each
+// task on all of them before the next (the linear strategy; under the
+// free strategy hosts holds one host).
+func (pr *playRun) runList(ctx context.Context, list []*Task, chain []*Task, hosts []*hostState) {
 	for _, t := range list {
-		if ctx.Err() != nil || pr.ended || pr.run.aborted {
+		if ctx.Err() != nil || pr.ended.Load() || pr.run.aborted.Load() {
 			return
 		}
 		if !t.IsBlock && !pr.run.reachedStart(t) {
@@ -259,7 +323,7 @@ func (pr *playRun) runList(ctx context.Context, list []*Task, chain []*Task) {
 				continue
 			}
 		}
-		active := pr.active()
+		active := pr.stillIn(hosts)
 		if len(active) == 0 {
 			return
 		}
@@ -267,8 +331,8 @@ func (pr *playRun) runList(ctx context.Context, list []*Task, chain []*Task) {
 			continue
 		}
 		if what, ok := isMeta(t); ok && what == "flush_handlers" {
-			pr.run.r.Reporter.Report(Event{Kind: KindTaskStart, Task: t.Label(), Module: t.Module, Pos: t.Pos})
-			pr.flushHandlers(ctx)
+			pr.emit(Event{Kind: KindTaskStart, Task: t.Label(), Module: t.Module, Pos: t.Pos})
+			pr.flushHandlers(ctx, active)
 			continue
 		}
 		if t.IsBlock {
@@ -279,10 +343,16 @@ func (pr *playRun) runList(ctx context.Context, list []*Task, chain []*Task) {
 	}
 }
 
-// active are the hosts still in the play.
-func (pr *playRun) active() []*hostState {
+// active are the hosts of the batch still in the play.
+func (pr *playRun) active() []*hostState { return pr.stillIn(pr.hosts) }
+
+// stillIn are those of hosts that have not failed, become unreachable or
+// ended the play.
+func (pr *playRun) stillIn(hosts []*hostState) []*hostState {
+	pr.mu.RLock()
+	defer pr.mu.RUnlock()
 	var out []*hostState
-	for _, hs := range pr.hosts {
+	for _, hs := range hosts {
 		if !hs.failed && !hs.unreachable && !hs.endedPlay {
 			out = append(out, hs)
 		}
@@ -290,11 +360,18 @@ func (pr *playRun) active() []*hostState {
 	return out
 }
 
+// setFailed changes a host's failed mark, which other hosts may read.
+func (pr *playRun) setFailed(hs *hostState, failed bool) {
+	pr.mu.Lock()
+	hs.failed = failed
+	pr.mu.Unlock()
+}
+
 // runBlock runs a block's tasks; the hosts that fail there run its rescue,
 // and every host that entered runs its always.
 func (pr *playRun) runBlock(ctx context.Context, b *Task, chain []*Task, hosts []*hostState) {
 	inner := append(slices.Clone(chain), b)
-	pr.withHosts(hosts, func() { pr.runList(ctx, b.Block, inner) })
+	pr.runList(ctx, b.Block, inner, hosts)
 	var failed []*hostState
 	for _, hs := range hosts {
 		if hs.failed && !hs.unreachable {
@@ -303,42 +380,35 @@ func (pr *playRun) runBlock(ctx context.Context, b *Task, chain []*Task, hosts [
 	}
 	if len(b.Rescue) > 0 && len(failed) > 0 {
 		for _, hs := range failed {
+			hs.staged.setVar("ansible_failed_task", hs.failedTask)
+			hs.staged.setVar("ansible_failed_result", hs.failedResult)
+			pr.mu.Lock()
+			hs.commit()
 			hs.failed = false
-			hs.vars["ansible_failed_task"] = hs.failedTask
-			hs.vars["ansible_failed_result"] = hs.failedResult
+			pr.mu.Unlock()
+			pr.run.statsMu.Lock()
 			pr.run.stats.host(hs.host.Name).Rescued++
 			pr.run.stats.host(hs.host.Name).Failed--
+			pr.run.statsMu.Unlock()
 		}
-		pr.withHosts(failed, func() { pr.runList(ctx, b.Rescue, inner) })
+		pr.runList(ctx, b.Rescue, inner, failed)
 	}
 	if len(b.Always) > 0 {
-		var still []*hostState
+		var still, reached []*hostState
 		for _, hs := range hosts {
-			if hs.failed && !hs.unreachable {
+			if hs.unreachable {
+				continue
+			}
+			reached = append(reached, hs)
+			if hs.failed {
 				still = append(still, hs)
-				hs.failed = false
+				pr.setFailed(hs, false)
 			}
 		}
-		pr.withHosts(hosts, func() { pr.runList(ctx, b.Always, inner) })
+		pr.runList(ctx, b.Always, inner, reached)
 		for _, hs := range still {
-			hs.failed = true
+			pr.setFailed(hs, true)
 		}
-	}
-}
-
-// withHosts runs f with only hosts in the play's active set: a block's
-// parts run on the hosts that reached them.
-func (pr *playRun) withHosts(hosts []*hostState, f func()) {
-	saved := map[*hostState]bool{}
-	for _, hs := range pr.hosts {
-		if !slices.Contains(hosts, hs) && !hs.endedPlay {
-			saved[hs] = true
-			hs.endedPlay = true
-		}
-	}
-	f()
-	for hs := range saved {
-		hs.endedPlay = false
 	}
 }
 
@@ -349,7 +419,7 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 	if t.IsHandler {
 		kind = KindHandlerStart
 	}
-	pr.run.r.Reporter.Report(Event{Kind: kind, Task: t.Label(), Module: t.Module, Pos: t.Pos})
+	pr.emit(Event{Kind: kind, Task: t.Label(), Module: t.Module, Pos: t.Pos})
 	all := hosts
 	runOnce := false
 	if f, ok := pr.keyword(t, chain, "run_once"); ok && truthy(f.Value) {
@@ -392,11 +462,11 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 				delete(pending, e.Host)
 			}
 			if ctx.Err() == nil {
-				pr.run.report(e)
+				pr.emit(e)
 			}
 		case <-tick.C: // a slow task: say whom it still waits for
 			waiting := slices.Sorted(maps.Keys(pending))
-			pr.run.r.Reporter.Report(Event{Kind: KindWaiting, Task: t.Label(), Pos: t.Pos, Waiting: waiting, Duration: time.Since(started)})
+			pr.emit(Event{Kind: KindWaiting, Task: t.Label(), Pos: t.Pos, Waiting: waiting, Duration: time.Since(started)})
 		}
 	}
 	if runOnce { // the one result stands for every host of the batch
@@ -411,10 +481,12 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 		if hs.staged.failed {
 			failed++
 		}
+		pr.mu.Lock()
 		for _, c := range hs.staged.inventory {
 			pr.applyInventory(c)
 		}
 		hs.commit()
+		pr.mu.Unlock()
 	}
 	pr.checkFatal(t, chain, failed)
 }
@@ -445,11 +517,13 @@ func (pr *playRun) checkFatal(t *Task, chain []*Task, failed int) {
 	}
 	if f, ok := pr.play.Keywords["max_fail_percentage"]; ok {
 		n := 0
+		pr.mu.RLock()
 		for _, hs := range pr.hosts {
 			if hs.failed {
 				n++
 			}
 		}
+		pr.mu.RUnlock()
 		limit := asInt(f.Value, 100)
 		if p, ok := f.Value.(float64); ok {
 			limit = int64(p)
@@ -459,9 +533,9 @@ func (pr *playRun) checkFatal(t *Task, chain []*Task, failed int) {
 		}
 	}
 	if stop {
-		pr.run.aborted = true
+		pr.run.aborted.Store(true)
 		for range banners {
-			pr.run.r.Reporter.Report(Event{Kind: KindNoMoreHosts})
+			pr.emit(Event{Kind: KindNoMoreHosts})
 		}
 	}
 }

@@ -45,6 +45,8 @@ func (pr *playRun) hostScope(hs *hostState, chain []*Task, extra map[string]any)
 func (pr *playRun) magic(hs *hostState) map[string]any {
 	h := hs.host
 	short, _, _ := strings.Cut(h.Name, ".")
+	pr.mu.RLock()
+	defer pr.mu.RUnlock()
 	m := map[string]any{
 		"inventory_hostname":       h.Name,
 		"inventory_hostname_short": short,
@@ -55,9 +57,9 @@ func (pr *playRun) magic(hs *hostState) map[string]any {
 		"omit":                     template.Omit,
 		"playbook_dir":             pr.run.pb.Dir,
 		"ansible_play_name":        pr.play.Name,
-		"ansible_play_hosts":       pr.playHostNames(),
-		"ansible_play_batch":       pr.activeNames(),
-		"play_hosts":               pr.activeNames(),
+		"ansible_play_hosts":       names(pr.all),
+		"ansible_play_batch":       names(pr.hosts),
+		"play_hosts":               names(pr.hosts),
 		"ansible_play_hosts_all":   pr.allNames,
 		"hostvars":                 hostvars{pr: pr},
 		"groups":                   pr.groups,
@@ -135,8 +137,10 @@ type hostVarsOf struct {
 var _ template.Mapping = hostVarsOf{}
 
 func (h hostVarsOf) layers() layers {
-	// Play vars are not a host's: Ansible's hostvars leave them out.
-	return layers{h.hs.inventory, h.hs.factVars(), h.hs.includeVars, h.hs.vars, h.pr.magic(h.hs), h.pr.run.opts.ExtraVars}
+	h.pr.mu.RLock()
+	l := layers{h.hs.inventory, h.hs.factVars(), h.hs.includeVars, h.hs.vars}
+	h.pr.mu.RUnlock()
+	return append(l, h.pr.magic(h.hs), h.pr.run.opts.ExtraVars)
 }
 
 func (h hostVarsOf) Get(name string) (any, bool) {

@@ -29,6 +29,9 @@ type Runner struct {
 	Vault *vault.Keyring
 	// Log receives diagnostics; nil discards them.
 	Log logrus.FieldLogger
+	// Prompt asks the user for vars_prompt values; nil means there is no
+	// terminal, so only defaults and extra vars can answer.
+	Prompt func(ctx context.Context, text string, private bool) (string, error)
 	// Step, if set, is asked before each task (--step): whether to run it,
 	// and whether to stop asking.
 	Step func(ctx context.Context, task string) (run, all bool)

@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"math"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/drover/drover/inventory"
 	"github.com/drover/drover/playbook/template"
+	"github.com/drover/drover/playbook/value"
 )
 
 // batches splits the play's hosts by serial: a number, a percentage, or a
@@ -100,6 +102,62 @@ func (pr *playRun) loadVarsFiles() error {
 			return fmt.Errorf("%s: vars_files: %w", f.Pos, err)
 		}
 		maps.Copy(pr.playVars, vars)
+	}
+	return nil
+}
+
+// promptVars asks for the play's vars_prompt values, unless extra vars
+// give them; without a terminal a prompt's default answers.
+func (pr *playRun) promptVars(ctx context.Context) error {
+	f, ok := pr.play.Keywords["vars_prompt"]
+	if !ok || f.Value == nil {
+		return nil
+	}
+	list, ok := f.Value.([]any)
+	if !ok {
+		return fmt.Errorf("%s: vars_prompt must be a list of {name, prompt, private, default}", f.Pos)
+	}
+	for _, e := range list {
+		d, ok := e.(*value.Dict)
+		if !ok {
+			return fmt.Errorf("%s: each vars_prompt entry is a mapping with name: and prompt:", f.Pos)
+		}
+		get := func(k string) (any, bool) { return d.Get(k) }
+		nameV, ok := get("name")
+		if !ok {
+			return fmt.Errorf("%s: a vars_prompt entry has no name:", f.Pos)
+		}
+		name := template.ToString(nameV)
+		if _, given := pr.run.opts.ExtraVars[name]; given {
+			continue
+		}
+		text := name
+		if p, ok := get("prompt"); ok {
+			text = template.ToString(p)
+		}
+		def, hasDef := get("default")
+		private := true
+		if p, ok := get("private"); ok {
+			private = truthy(p)
+		}
+		if hasDef {
+			text += " [" + template.ToString(def) + "]"
+		}
+		if pr.run.r.Prompt == nil {
+			if !hasDef {
+				return fmt.Errorf("%s: vars_prompt %s needs a terminal to ask on; give it with -e %s=...", f.Pos, name, name)
+			}
+			pr.playVars[name] = template.ToString(def)
+			continue
+		}
+		answer, err := pr.run.r.Prompt(ctx, text+": ", private)
+		if err != nil {
+			return fmt.Errorf("vars_prompt %s: %w", name, err)
+		}
+		if answer == "" && hasDef {
+			answer = template.ToString(def)
+		}
+		pr.playVars[name] = answer
 	}
 	return nil
 }

@@ -23,6 +23,9 @@ type ConnOptions struct {
 	BecomeMethod   string
 	BecomeUser     string
 	BecomePassword string
+	// Port is the play's port: keyword, used when a host sets no
+	// ansible_port; 0 means ssh_config's or 22.
+	Port int
 }
 
 // target maps a host's variables onto how to reach it and whom to become.
@@ -40,6 +43,7 @@ func target(h *inventory.Host, o ConnOptions, keys *vault.Keyring) (connection.T
 	if o.PrivateKeyFile != "" {
 		t.KeyFiles = append(t.KeyFiles, o.PrivateKeyFile)
 	}
+	t.Port = o.Port
 	if p := v.str("ansible_port", "ansible_ssh_port"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n <= 0 || n > 65535 {

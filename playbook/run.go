@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"path"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,6 +164,9 @@ func (run *playbookRun) play(ctx context.Context, p *Play) error {
 			pr.playVars = maps.Clone(d.Map())
 		}
 	}
+	if err := pr.promptVars(ctx); err != nil {
+		return err
+	}
 	if err := pr.loadVarsFiles(); err != nil {
 		return err
 	}
@@ -181,6 +186,7 @@ func (run *playbookRun) play(ctx context.Context, p *Play) error {
 		run.r.Reporter.Report(Event{Kind: KindNoHosts, Pos: p.Pos})
 		return nil
 	}
+	hosts = pr.ordered(hosts)
 	for _, h := range hosts {
 		hs, ok := run.states[h.Name]
 		if !ok {
@@ -234,6 +240,29 @@ func joinAny(l []any, sep string) string {
 		s += template.ToString(v)
 	}
 	return s
+}
+
+// ordered applies the play's order: inventory (the default),
+// reverse_inventory, sorted, reverse_sorted or shuffle.
+func (pr *playRun) ordered(hosts []*inventory.Host) []*inventory.Host {
+	f, ok := pr.play.Keywords["order"]
+	if !ok {
+		return hosts
+	}
+	out := slices.Clone(hosts)
+	byName := func(a, b *inventory.Host) int { return strings.Compare(a.Name, b.Name) }
+	switch template.ToString(f.Value) {
+	case "reverse_inventory":
+		slices.Reverse(out)
+	case "sorted":
+		slices.SortStableFunc(out, byName)
+	case "reverse_sorted":
+		slices.SortStableFunc(out, byName)
+		slices.Reverse(out)
+	case "shuffle":
+		rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	}
+	return out
 }
 
 // strategy is the play's strategy: linear (the default) or free.
@@ -430,7 +459,13 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 	}
 	events := make(chan Event)
 	var g errgroup.Group // not WithContext: a failing host must not cancel the others
-	g.SetLimit(pr.run.forks())
+	limit := pr.run.forks()
+	if f, ok := pr.keyword(t, chain, "throttle"); ok {
+		if n := asInt(f.Value, 0); n > 0 {
+			limit = min(limit, int(n))
+		}
+	}
+	g.SetLimit(limit)
 	go func() {
 		for _, hs := range hosts {
 			if ctx.Err() != nil {

@@ -307,7 +307,23 @@ func asInt(v any, def int64) int64 {
 // attempt runs the action once and judges its result with changed_when
 // and failed_when.
 func (pr *playRun) attempt(ctx context.Context, t *Task, chain []*Task, hs *hostState, scope template.Scope) outcome {
+	if f, ok := pr.keyword(t, chain, "timeout"); ok {
+		if n := asInt(f.Value, 0); n > 0 {
+			tctx, cancel := context.WithTimeout(ctx, time.Duration(n)*time.Second)
+			defer cancel()
+			res, status := pr.action(tctx, t, chain, hs, scope)
+			if tctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+				res, status = map[string]any{"changed": false, "failed": true, "msg": fmt.Sprintf("The %s action failed to execute in the expected time frame (%d) and was terminated", t.Module, n)}, StatusFailed
+			}
+			return pr.judge(t, res, status, scope)
+		}
+	}
 	res, status := pr.action(ctx, t, chain, hs, scope)
+	return pr.judge(t, res, status, scope)
+}
+
+// judge applies changed_when and failed_when to an action's result.
+func (pr *playRun) judge(t *Task, res map[string]any, status Status, scope template.Scope) outcome {
 	if status == StatusUnreachable {
 		return outcome{result: res, status: status}
 	}
@@ -518,7 +534,7 @@ func (pr *playRun) delegate(t *Task, chain []*Task, scope template.Scope) (*inve
 // become and remote_user keywords applied.
 func (pr *playRun) connOptions(t *Task, chain []*Task, scope template.Scope) (ConnOptions, error) {
 	o := pr.run.r.Conn
-	for _, k := range []string{"become", "become_user", "become_method", "remote_user", "connection"} {
+	for _, k := range []string{"become", "become_user", "become_method", "remote_user", "connection", "port"} {
 		f, ok := pr.keyword(t, chain, k)
 		if !ok {
 			continue
@@ -538,6 +554,8 @@ func (pr *playRun) connOptions(t *Task, chain []*Task, scope template.Scope) (Co
 			o.User = template.ToString(v)
 		case "connection":
 			o.Connection = template.ToString(v)
+		case "port":
+			o.Port = int(asInt(v, 0))
 		}
 	}
 	return o, nil

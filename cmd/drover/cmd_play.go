@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/drover/drover/connection"
@@ -167,6 +168,11 @@ func runPlay(ctx context.Context, o *playOptions, g *globalOptions, paths []stri
 		Conn:     connOpts,
 		Vault:    keys,
 		Log:      log,
+	}
+	if _, err := os.Stat("/dev/tty"); err == nil && isTerminal(os.Stdin) {
+		runner.Prompt = func(ctx context.Context, text string, _ bool) (string, error) {
+			return g.prompter.Prompt(ctx, text) // answers never echo, private or not
+		}
 	}
 	if o.step {
 		runner.Step = func(ctx context.Context, task string) (bool, bool) {

@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -127,6 +131,15 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 			if d, ok := f.Value.(*value.Dict); ok {
 				if iv, ok := d.Get("index_var"); ok {
 					extra[template.ToString(iv)] = int64(i)
+				}
+				if ext, ok := d.Get("extended"); ok && truthy(ext) {
+					extra["ansible_loop"] = loopInfo(items, i)
+				}
+				if p, ok := d.Get("pause"); ok && i > 0 {
+					select {
+					case <-ctx.Done():
+					case <-time.After(time.Duration(asFloat(p) * float64(time.Second))):
+					}
 				}
 			}
 		}
@@ -669,7 +682,7 @@ func (pr *playRun) loopItems(t *Task, scope template.Scope) ([]any, string, *Fie
 	if err != nil {
 		return nil, loopVar, nil, err
 	}
-	items, err := withLookup(lookup, v)
+	items, err := pr.withLookup(lookup, v)
 	if err != nil {
 		return nil, loopVar, nil, fmt.Errorf("%s: %w", f.Pos, err)
 	}
@@ -679,7 +692,223 @@ func (pr *playRun) loopItems(t *Task, scope template.Scope) ([]any, string, *Fie
 	return items, loopVar, label, nil
 }
 
+// loopInfo is ansible_loop for loop_control: extended.
+func loopInfo(items []any, i int) map[string]any {
+	n := len(items)
+	m := map[string]any{"index": int64(i + 1), "index0": int64(i), "revindex": int64(n - i), "revindex0": int64(n - i - 1),
+		"first": i == 0, "last": i == n-1, "length": int64(n), "allitems": items}
+	if i > 0 {
+		m["previtem"] = items[i-1]
+	}
+	if i < n-1 {
+		m["nextitem"] = items[i+1]
+	}
+	return m
+}
+
+func asFloat(v any) float64 {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case float64:
+		return x
+	}
+	f, _ := strconv.ParseFloat(template.ToString(v), 64)
+	return f
+}
+
 // withLookup turns a with_<lookup> value into items, as those lookups do.
+func (pr *playRun) withLookup(lookup string, v any) ([]any, error) {
+	switch lookup {
+	case "sequence":
+		return sequence(template.ToString(v))
+	case "fileglob":
+		return pr.fileglob(v)
+	case "random_choice":
+		l, _ := v.([]any)
+		if len(l) == 0 {
+			return []any{}, nil
+		}
+		return []any{l[rand.IntN(len(l))]}, nil
+	case "subelements":
+		return subelements(v)
+	}
+	return withLookup(lookup, v)
+}
+
+// subelements is with_subelements: [list, 'key'] (and maybe
+// {skip_missing: true}) gives [parent, each of parent[key]], the parent
+// without that key, as Ansible's lookup hands it out.
+func subelements(v any) ([]any, error) {
+	l, _ := v.([]any)
+	if len(l) < 2 {
+		return nil, fmt.Errorf("with_subelements needs [list, 'key'] (and maybe {skip_missing: true})")
+	}
+	parents, ok := l[0].([]any)
+	if !ok {
+		return nil, fmt.Errorf("with_subelements: the first entry must be a list, not %s", typeNameOf(l[0]))
+	}
+	key := template.ToString(l[1])
+	skip := false
+	if len(l) > 2 {
+		if d, ok := l[2].(*value.Dict); ok {
+			s, _ := d.Get("skip_missing")
+			skip = truthy(s)
+		}
+	}
+	out := []any{}
+	for _, p := range parents {
+		d, ok := p.(*value.Dict)
+		if m, isMap := p.(map[string]any); isMap {
+			d, ok = value.DictOf(m), true
+		}
+		if !ok {
+			return nil, fmt.Errorf("with_subelements: the list must hold dicts, not %s", typeNameOf(p))
+		}
+		sub, found := d.Get(key)
+		if !found {
+			if skip {
+				continue
+			}
+			return nil, fmt.Errorf("with_subelements: could not find %q in an item; add {skip_missing: true} to skip those", key)
+		}
+		subs, ok := sub.([]any)
+		if !ok {
+			return nil, fmt.Errorf("with_subelements: %s must be a list, not %s", key, typeNameOf(sub))
+		}
+		parent := d.Clone()
+		parent.Delete(key)
+		for _, s := range subs {
+			out = append(out, []any{parent, s})
+		}
+	}
+	return out, nil
+}
+
+// fileglob lists the controller's files matching each pattern, relative
+// to the playbook's files/ directory or the playbook's own, as Ansible's
+// fileglob lookup finds them.
+func (pr *playRun) fileglob(v any) ([]any, error) {
+	patterns, ok := v.([]any)
+	if !ok {
+		patterns = []any{v}
+	}
+	out := []any{}
+	for _, p := range patterns {
+		pat := template.ToString(p)
+		dirs := []string{""}
+		if !filepath.IsAbs(pat) {
+			dirs = []string{filepath.Join(pr.run.pb.Dir, "files"), pr.run.pb.Dir}
+		}
+		for _, d := range dirs {
+			matches, err := filepath.Glob(filepath.Join(d, pat))
+			if err != nil {
+				return nil, fmt.Errorf("with_fileglob %q: %w", pat, err)
+			}
+			var files []string
+			for _, m := range matches {
+				if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() {
+					files = append(files, m)
+				}
+			}
+			if len(files) > 0 {
+				slices.Sort(files)
+				for _, f := range files {
+					out = append(out, f)
+				}
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// sequence is Ansible's with_sequence: "start=1 end=5 stride=1
+// format=%d", "count=3", or the shorthand "1-10/2:host%02d".
+func sequence(spec string) ([]any, error) {
+	start, end, stride, count, format := int64(1), int64(0), int64(1), int64(-1), "%d"
+	hasEnd := false
+	spec = strings.TrimSpace(spec)
+	if !strings.Contains(spec, "=") && spec != "" {
+		body, f, hasFormat := strings.Cut(spec, ":")
+		if hasFormat {
+			format = f
+		}
+		body, st, hasStride := strings.Cut(body, "/")
+		a, b, hasRange := strings.Cut(body, "-")
+		var err error
+		if !hasRange {
+			if end, err = strconv.ParseInt(a, 0, 64); err != nil {
+				return nil, fmt.Errorf("with_sequence %q: %w", spec, err)
+			}
+		} else {
+			if start, err = strconv.ParseInt(a, 0, 64); err == nil {
+				end, err = strconv.ParseInt(b, 0, 64)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("with_sequence %q: can't parse the range", spec)
+			}
+		}
+		hasEnd = true
+		if hasStride {
+			if stride, err = strconv.ParseInt(st, 0, 64); err != nil {
+				return nil, fmt.Errorf("with_sequence %q: can't parse the stride", spec)
+			}
+		}
+	} else {
+		for _, kv := range strings.Fields(spec) {
+			k, v, _ := strings.Cut(kv, "=")
+			if k == "format" {
+				format = v
+				continue
+			}
+			n, err := strconv.ParseInt(v, 0, 64)
+			if err != nil {
+				return nil, fmt.Errorf("with_sequence: %s=%q is not a number", k, v)
+			}
+			switch k {
+			case "start":
+				start = n
+			case "end":
+				end, hasEnd = n, true
+			case "stride":
+				stride = n
+			case "count":
+				count = n
+			default:
+				return nil, fmt.Errorf("with_sequence: unknown argument %q; use start, end, stride, count, format", k)
+			}
+		}
+	}
+	if count >= 0 {
+		if hasEnd {
+			return nil, fmt.Errorf("with_sequence: give end or count, not both")
+		}
+		end, hasEnd = start+(count-1)*stride, true
+		if count == 0 {
+			return []any{}, nil
+		}
+	}
+	if !hasEnd {
+		return nil, fmt.Errorf("with_sequence: needs end= or count=")
+	}
+	if stride == 0 {
+		return nil, fmt.Errorf("with_sequence: stride must not be 0")
+	}
+	var out []any
+	for i := start; (stride > 0 && i <= end) || (stride < 0 && i >= end); i += stride {
+		out = append(out, fmt.Sprintf(format, i))
+		if len(out) > 100000 {
+			return nil, fmt.Errorf("with_sequence: more than 100,000 items")
+		}
+	}
+	if out == nil {
+		out = []any{}
+	}
+	return out, nil
+}
+
+// withLookup turns the other with_<lookup> values into items.
 func withLookup(lookup string, v any) ([]any, error) {
 	switch lookup {
 	case "":
@@ -764,8 +993,6 @@ func withLookup(lookup string, v any) ([]any, error) {
 			out = next
 		}
 		return out, nil
-	case "sequence", "fileglob", "subelements", "random_choice":
-		return nil, fmt.Errorf("with_%s is not supported yet; use loop: with the matching filter or lookup", lookup)
 	}
 	return nil, fmt.Errorf("with_%s: unknown lookup", lookup)
 }

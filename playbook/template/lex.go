@@ -45,6 +45,19 @@ func lex(src string, escapes bool) ([]token, error) {
 			}
 			toks = append(toks, token{tokName, src[i:j], i})
 			i = j
+		case c == '.' && afterValue(toks):
+			// item.0.name: an attribute dot, and the index after it an
+			// integer, never the start of a float
+			toks = append(toks, token{tokOp, ".", i})
+			i++
+			j := i
+			for j < len(src) && src[j] >= '0' && src[j] <= '9' {
+				j++
+			}
+			if j > i {
+				toks = append(toks, token{tokInt, src[i:j], i})
+				i = j
+			}
 		case c >= '0' && c <= '9' || c == '.' && i+1 < len(src) && src[i+1] >= '0' && src[i+1] <= '9':
 			t, n, err := lexNumber(src, i)
 			if err != nil {
@@ -79,6 +92,16 @@ func lex(src string, escapes bool) ([]token, error) {
 		}
 	}
 	return append(toks, token{tokEOF, "", len(src)}), nil
+}
+
+// afterValue reports whether the last token ends a value (a name, a
+// closing bracket, an index), so that a '.' there reads an attribute.
+func afterValue(toks []token) bool {
+	if len(toks) == 0 {
+		return false
+	}
+	t := toks[len(toks)-1]
+	return t.kind == tokName || t.kind == tokOp && (t.val == ")" || t.val == "]") || t.kind == tokInt && len(toks) > 1 && toks[len(toks)-2].val == "."
 }
 
 func isIdentStart(c byte) bool {

@@ -3,6 +3,7 @@ package playbook
 import (
 	"context"
 	"fmt"
+	"github.com/drover/drover/connection"
 	"path/filepath"
 	"strings"
 	"time"
@@ -17,14 +18,15 @@ type controllerFunc func(ctx context.Context, pr *playRun, t *Task, hs *hostStat
 
 func controllerAction(name string) (controllerFunc, bool) {
 	f, ok := map[string]controllerFunc{
-		"set_fact":     actSetFact,
-		"assert":       actAssert,
-		"fail":         actFail,
-		"meta":         actMeta,
-		"pause":        actPause,
-		"include_vars": actIncludeVars,
-		"group_by":     actGroupBy,
-		"add_host":     actAddHost,
+		"set_fact":            actSetFact,
+		"assert":              actAssert,
+		"fail":                actFail,
+		"meta":                actMeta,
+		"pause":               actPause,
+		"include_vars":        actIncludeVars,
+		"group_by":            actGroupBy,
+		"wait_for_connection": actWaitForConnection,
+		"add_host":            actAddHost,
 	}[name]
 	if !ok && isControllerOnly(name) {
 		return func(context.Context, *playRun, *Task, *hostState, template.Scope) (map[string]any, error) {
@@ -324,4 +326,64 @@ func errAt(pos source.Pos, err error) error {
 		return err
 	}
 	return &source.Error{Pos: pos, Msg: err.Error()}
+}
+
+// actWaitForConnection retries a trivial command on the host until it
+// answers: Ansible's wait_for_connection, with its timeout, delay and
+// sleep (seconds).
+func actWaitForConnection(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
+	num := func(name string, def int64) (time.Duration, error) {
+		v, ok := t.Args[name]
+		if !ok {
+			return time.Duration(def) * time.Second, nil
+		}
+		r, err := renderValue(pr.run.cache, v, scope)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(asFloat(r) * float64(time.Second)), nil
+	}
+	timeout, err := num("timeout", 600)
+	if err != nil {
+		return nil, err
+	}
+	delay, err := num("delay", 0)
+	if err != nil {
+		return nil, err
+	}
+	sleep, err := num("sleep", 1)
+	if err != nil {
+		return nil, err
+	}
+	tgt, become, err := pr.targetOf(t, nil, hs, scope)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	wait := func(d time.Duration) error {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+			return nil
+		}
+	}
+	if err := wait(delay); err != nil {
+		return nil, err
+	}
+	for {
+		conn, err := pr.run.r.Pool.Conn(ctx, tgt)
+		if err == nil {
+			if err = conn.Exec(ctx, &connection.Cmd{Line: "true", Become: become}); err == nil {
+				return map[string]any{"changed": false, "elapsed": int64(time.Since(start).Seconds())}, nil
+			}
+		}
+		if time.Since(start)+sleep > timeout {
+			return map[string]any{"changed": false, "failed": true, "elapsed": int64(time.Since(start).Seconds()),
+				"msg": "timed out waiting for ping module test: " + err.Error()}, nil
+		}
+		if err := wait(sleep); err != nil {
+			return nil, err
+		}
+	}
 }

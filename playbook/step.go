@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -422,24 +423,7 @@ func (pr *playRun) action(ctx context.Context, t *Task, chain []*Task, hs *hostS
 	if err != nil {
 		return failure(errAt(t.ArgsPos, err)), StatusFailed
 	}
-	opts, err := pr.connOptions(t, chain, scope)
-	if err != nil {
-		return failure(err), StatusFailed
-	}
-	connHost, connScope := hs.host, template.Scope(scope)
-	d, err := pr.delegate(t, chain, scope)
-	if err != nil {
-		return failure(err), StatusFailed
-	}
-	if d != nil { // the delegate's own connection variables reach it
-		connHost = d
-		connScope = template.NewLazyScope(layers{newHostState(d).inventory, pr.run.opts.ExtraVars}, pr.run.cache)
-	}
-	connVars, err := connectionVars(connHost, connScope)
-	if err != nil {
-		return failure(err), StatusFailed
-	}
-	tgt, become, err := target(connVars, opts, pr.run.r.Vault)
+	tgt, become, err := pr.targetOf(t, chain, hs, scope)
 	if err != nil {
 		return failure(err), StatusFailed
 	}
@@ -461,7 +445,7 @@ func (pr *playRun) action(ctx context.Context, t *Task, chain []*Task, hs *hostS
 	if err != nil {
 		return failure(err), StatusFailed
 	}
-	env := &tasks.Env{Host: hs.host.Name, Conn: conn, Become: become, Check: check, Diff: diff, Log: pr.run.r.Log,
+	env := &tasks.Env{Host: hs.host.Name, Conn: conn, Become: become, Check: check, Diff: diff, Log: pr.run.r.Log, Files: pr.run.files(),
 		Eval: evaluator{cache: pr.run.cache, scope: scope}, Verbosity: pr.run.opts.Verbosity, Environment: environment}
 	res, err := mod.Run(ctx, env, args)
 	switch {
@@ -519,6 +503,48 @@ func (pr *playRun) environment(t *Task, chain []*Task, scope template.Scope) (ma
 		}
 	}
 	return out, nil
+}
+
+// targetOf is how to reach the host a task runs on (or its delegate),
+// and whom to become there.
+func (pr *playRun) targetOf(t *Task, chain []*Task, hs *hostState, scope template.Scope) (connection.Target, *connection.Become, error) {
+	opts, err := pr.connOptions(t, chain, scope)
+	if err != nil {
+		return connection.Target{}, nil, err
+	}
+	connHost, connScope := hs.host, scope
+	d, err := pr.delegate(t, chain, scope)
+	if err != nil {
+		return connection.Target{}, nil, err
+	}
+	if d != nil { // the delegate's own connection variables reach it
+		connHost = d
+		connScope = template.NewLazyScope(layers{newHostState(d).inventory, pr.run.opts.ExtraVars}, pr.run.cache)
+	}
+	connVars, err := connectionVars(connHost, connScope)
+	if err != nil {
+		return connection.Target{}, nil, err
+	}
+	return target(connVars, opts, pr.run.r.Vault)
+}
+
+// playbookFiles finds a relative controller file (copy's src, a script)
+// as Ansible does: in the playbook's files/ directory, then beside it.
+type playbookFiles struct{ dirs []string }
+
+func (p playbookFiles) Open(name string) (fs.File, error) {
+	var err error
+	for _, d := range p.dirs {
+		var f *os.File
+		if f, err = os.Open(filepath.Join(d, name)); err == nil {
+			return f, nil
+		}
+	}
+	return nil, err
+}
+
+func (run *playbookRun) files() fs.FS {
+	return playbookFiles{dirs: []string{filepath.Join(run.pb.Dir, "files"), run.pb.Dir}}
 }
 
 // delegate is the host delegate_to names, or nil.

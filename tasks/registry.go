@@ -15,6 +15,7 @@ var modules = map[string]Module{
 	"copy":    copyModule{},
 	"debug":   debugModule{},
 	"file":    fileModule{},
+	"script":  scriptModule{},
 	"setup":   setupModule{},
 }
 

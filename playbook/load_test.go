@@ -2,11 +2,13 @@ package playbook
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/drover/drover/inventory"
+	"github.com/drover/drover/vault"
 )
 
 func TestLoadErrors(t *testing.T) {
@@ -195,5 +197,44 @@ func TestStrategyFree(t *testing.T) {
 	}
 	if s := stats.Hosts["h3"]; s == nil || s.Rescued != 1 || s.Failed != 0 {
 		t.Errorf("h3 stats %+v", s)
+	}
+}
+
+// TestVaultVariables: a !vault value in the play's vars reads as its
+// plaintext in templates, and without a password the task says so.
+func TestVaultVariables(t *testing.T) {
+	secret, err := vault.NewSecret("", []byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := vault.NewKeyring(secret)
+	enc, err := keys.Encrypt([]byte("s3cret {{ 1 + 1 }}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	indented := "      " + strings.ReplaceAll(strings.TrimSpace(string(enc)), "\n", "\n      ")
+	src := "- hosts: localhost\n  gather_facts: false\n  vars:\n    pw: !vault |\n" + indented + "\n  tasks:\n    - debug: msg=\"{{ pw }}\"\n"
+	pb, err := Parse("p.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		keys *vault.Keyring
+		want string
+	}{{keys, "s3cret 2"}, {nil, "no vault password was given"}} {
+		rec := &recorder{}
+		r := &Runner{Reporter: rec, Vault: tt.keys}
+		if _, err := r.RunPlaybook(t.Context(), pb, PlayOptions{Inventory: inventory.New()}); err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		for _, e := range rec.events {
+			if e.Kind == KindResult {
+				got = fmt.Sprint(e.Result.Data["msg"])
+			}
+		}
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("msg %q, want %q", got, tt.want)
+		}
 	}
 }

@@ -38,7 +38,7 @@ func (pr *playRun) hostScope(hs *hostState, chain []*Task, extra map[string]any)
 		}
 	}
 	l = append(l, hs.includeVars, hs.vars, pr.magic(hs), extra, pr.run.opts.ExtraVars)
-	return template.NewLazyScope(l, pr.run.cache)
+	return template.NewLazyScope(l, pr.run.cache).WithVault(pr.run.r.Vault)
 }
 
 // magic are the variables Ansible defines for every host.

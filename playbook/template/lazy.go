@@ -1,9 +1,12 @@
 package template
 
 import (
-	"github.com/drover/drover/playbook/value"
+	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/drover/drover/playbook/value"
+	"github.com/drover/drover/vault"
 )
 
 // Omit is the value of the omit variable; a module argument rendered to it
@@ -18,6 +21,7 @@ const Omit = "__omit_place_holder__drover"
 type Lazy struct {
 	vars  Scope // the raw values
 	cache *Cache
+	keys  *vault.Keyring // opens !vault values; nil means none can be
 
 	mu       sync.Mutex
 	resolved map[string]any
@@ -34,6 +38,13 @@ func NewLazyScope(vars Scope, cache *Cache) *Lazy {
 		cache = &Cache{}
 	}
 	return &Lazy{vars: vars, cache: cache, resolved: map[string]any{}}
+}
+
+// WithVault makes !vault values readable: they are decrypted with keys
+// when looked up. It returns l.
+func (l *Lazy) WithVault(keys *vault.Keyring) *Lazy {
+	l.keys = keys
+	return l
 }
 
 // Lookup returns the rendered value of name.
@@ -106,6 +117,15 @@ func (l *Lazy) render(v any) (any, error) {
 		return out, nil
 	case value.Unsafe:
 		return string(x), nil // text, never a template
+	case vault.String:
+		if l.keys == nil {
+			return nil, fmt.Errorf("it is vault-encrypted and no vault password was given; pass --vault-password-file or --ask-vault-pass")
+		}
+		plain, err := x.Decrypt(l.keys)
+		if err != nil {
+			return nil, err
+		}
+		return l.cache.RenderString(plain, l)
 	}
 	return v, nil
 }

@@ -397,6 +397,12 @@ func fProduct(_ *evaluator, in any, args []any, kw map[string]any) (any, error) 
 			lists = append(lists, base...)
 		}
 	}
+	total := 1
+	for _, l := range lists {
+		if total *= len(l); total > 1_000_000 {
+			return nil, fmt.Errorf("product: more than a million combinations")
+		}
+	}
 	out := []any{[]any{}}
 	for _, l := range lists {
 		var next []any

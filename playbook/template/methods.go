@@ -119,10 +119,14 @@ var globals = map[string]func(args []any, kw map[string]any) (any, error){
 		if step == 0 {
 			return nil, fmt.Errorf("arg 3 must not be zero")
 		}
+		// Count first: a huge range fails at once instead of after filling memory.
+		if n := (stop - start) / step; n > 1_000_000 || n < -1_000_000 {
+			return nil, fmt.Errorf("range too large (over a million items)")
+		}
 		out := []any{}
 		for i := start; step > 0 && i < stop || step < 0 && i > stop; i += step {
 			out = append(out, i)
-			if len(out) > 10_000_000 {
+			if len(out) > 1_000_000 {
 				return nil, fmt.Errorf("range too large")
 			}
 		}

@@ -377,9 +377,19 @@ func (inv *Inventory) groupHosts(g *Group) []*Host {
 	return out
 }
 
-// localhost is the implicit host Ansible adds when a pattern names it.
-func localhost() *Host {
-	vars := map[string]any{"ansible_connection": "local"}
+// localhost is the implicit host Ansible adds when a pattern names it. It
+// is in no group, but it takes the all group's variables, as Ansible's
+// does.
+func (inv *Inventory) localhost() *Host {
+	vars := map[string]any{}
+	if all, ok := inv.groups["all"]; ok {
+		for _, m := range append([]map[string]any{all.Vars}, all.dirVars...) {
+			for k, v := range m {
+				vars[k] = v
+			}
+		}
+	}
+	vars["ansible_connection"] = "local"
 	return &Host{Name: "localhost", Vars: vars, own: vars}
 }
 
@@ -414,7 +424,7 @@ func (inv *Inventory) Match(pattern string) ([]*Host, error) {
 		}
 		if len(matched) == 0 && term == "localhost" {
 			if implicit == nil {
-				implicit = localhost()
+				implicit = inv.localhost()
 			}
 			matched = []*Host{implicit}
 		}

@@ -198,3 +198,21 @@ func loadVarsEntry(base, name string, keys *vault.Keyring) (map[string]any, erro
 	}
 	return vars, nil
 }
+
+// AddVarsDir reads the group_vars/ and host_vars/ beside a playbook and
+// merges them into every host's variables where Ansible ranks them: a
+// playbook's group_vars/all over the inventory's, its group_vars/<group>
+// over the inventory's for that group, its host_vars over the
+// inventory's. Like AddHost, it changes a loaded inventory, before a run.
+func (inv *Inventory) AddVarsDir(dir string, keys *vault.Keyring) error {
+	if keys != nil {
+		inv.keys = keys
+	}
+	if err := inv.loadVarsDirs(dir); err != nil {
+		return err
+	}
+	for _, h := range inv.hosts {
+		h.Vars = inv.merge(h)
+	}
+	return nil
+}

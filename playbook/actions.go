@@ -156,8 +156,10 @@ func actFail(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope tem
 func actMeta(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
 	what := template.ToString(t.Args["_raw_params"])
 	switch what {
-	case "noop", "flush_handlers", "refresh_inventory", "reset_connection", "clear_facts":
+	case "noop", "flush_handlers", "refresh_inventory", "reset_connection":
 		// flush_handlers runs from the play loop, which sees the task first
+	case "clear_facts":
+		hs.staged.clearFacts = true
 	case "end_play":
 		hs.staged.endPlay = true
 		pr.ended.Store(true)

@@ -112,6 +112,9 @@ func playOptions(t *testing.T, args []string) playbook.PlayOptions {
 // inventoryFor is the inventory beside a compat playbook (name.ini), if
 // any; without one the playbook runs on the implicit localhost.
 func inventoryFor(play string) string {
+	if layout, _ := filepath.Abs(filepath.Join(filepath.Dir(play), "inventory", "hosts.ini")); fileExists(layout) {
+		return layout
+	}
 	inv, _ := filepath.Abs(strings.TrimSuffix(play, ".yml") + ".ini")
 	if _, err := os.Stat(inv); err != nil {
 		return ""
@@ -158,8 +161,13 @@ func TestPlaybooksMatchAnsible(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no playbooks in testdata/compat")
 	}
+	layouts, _ := filepath.Glob("testdata/layout/*/site.yml") // playbooks beside group_vars/, inventories with their own
+	files = append(files, layouts...)
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".yml")
+		if name == "site" {
+			name = filepath.Base(filepath.Dir(f))
+		}
 		t.Run(name, func(t *testing.T) {
 			golden := strings.TrimSuffix(f, ".yml") + ".golden"
 			if *update {
@@ -185,7 +193,8 @@ func TestPlaybookGoldensStillHold(t *testing.T) {
 		t.Skip("just regenerated")
 	}
 	files, _ := filepath.Glob("testdata/compat/*.yml")
-	for _, f := range files {
+	layouts, _ := filepath.Glob("testdata/layout/*/site.yml")
+	for _, f := range append(files, layouts...) {
 		want, err := os.ReadFile(strings.TrimSuffix(f, ".yml") + ".golden")
 		if err != nil {
 			t.Fatal(err)
@@ -215,4 +224,9 @@ func lineDiff(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

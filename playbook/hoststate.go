@@ -34,7 +34,7 @@ type staged struct {
 	failed, unreachable      bool
 	endPlay, endHost         bool
 	failedTask, failedResult any
-	clearErrors              bool
+	clearErrors, clearFacts  bool
 	inventory                []inventoryChange
 }
 
@@ -103,6 +103,9 @@ func (hs *hostState) commit() {
 	}
 	if s.endPlay || s.endHost {
 		hs.endedPlay = true
+	}
+	if s.clearFacts {
+		hs.facts, hs.factLayer = map[string]any{}, map[string]any{}
 	}
 	if s.clearErrors {
 		hs.failed, hs.unreachable = false, false

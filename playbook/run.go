@@ -106,6 +106,11 @@ func (pr *playRun) emit(e Event) {
 // the run was interrupted.
 func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts PlayOptions) (Stats, error) {
 	run := &playbookRun{r: r, pb: pb, opts: opts, cache: &template.Cache{}, states: map[string]*hostState{}}
+	if opts.Inventory != nil { // group_vars/ and host_vars/ beside the playbook
+		if err := opts.Inventory.AddVarsDir(pb.Dir, r.Vault); err != nil {
+			return run.stats, err
+		}
+	}
 	r.Reporter.Report(Event{Kind: KindPlaybookStart, Task: pb.Path})
 	for _, p := range pb.Plays {
 		if err := run.play(ctx, p); err != nil {

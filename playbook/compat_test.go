@@ -27,6 +27,9 @@ var (
 )
 
 func normalize(out string) string {
+	if wd, err := os.Getwd(); err == nil { // the checkout's place differs from machine to machine
+		out = strings.ReplaceAll(out, wd, "$PKG")
+	}
 	out = diffAfter.ReplaceAllString(out, "+++ after: ...")
 	out = sshError.ReplaceAllString(out, `$1"..."`)
 	return volatile.ReplaceAllString(out, `"$1": "..."`)

@@ -163,8 +163,10 @@ func actMeta(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope tem
 	case "end_play":
 		hs.staged.endPlay = true
 		pr.ended.Store(true)
-	case "end_host", "end_batch":
+	case "end_host":
 		hs.staged.endHost = true
+	case "end_batch":
+		pr.batchEnded.Store(true) // every host of the batch stops; the next batch starts
 	case "clear_host_errors":
 		hs.staged.clearErrors = true
 	default:
@@ -185,13 +187,38 @@ func actPause(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope te
 		}
 	}
 	start := time.Now()
+	_, timed := firstArg(t.Args, "seconds", "minutes")
+	input := ""
+	if !timed { // a prompt waits for the user, on a terminal only
+		text := "Press enter to continue, Ctrl+C to interrupt"
+		if p, ok := t.Args["prompt"]; ok {
+			r, err := renderValue(pr.run.cache, p, scope)
+			if err != nil {
+				return nil, err
+			}
+			text = template.ToString(r)
+		}
+		if pr.run.r.Prompt != nil {
+			answer, err := pr.run.r.Prompt(ctx, "[pause]\n"+text+":\n", false)
+			if err != nil {
+				return nil, err
+			}
+			input = answer
+		}
+		res := map[string]any{"changed": false, "start": start.Format("2006-01-02 15:04:05.000000"), "stop": time.Now().Format("2006-01-02 15:04:05.000000"),
+			"delta": int64(time.Since(start) / time.Second), "echo": true, "stdout": "Paused for " + fmt.Sprintf("%.2f", time.Since(start).Minutes()) + " minutes", "user_input": input}
+		if pr.run.r.Prompt == nil {
+			res["_drover_prompt"] = text // printed as Ansible prints a prompt it does not wait on
+		}
+		return res, nil
+	}
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-time.After(d):
 	}
 	return map[string]any{"changed": false, "start": start.Format("2006-01-02 15:04:05.000000"), "stop": time.Now().Format("2006-01-02 15:04:05.000000"),
-		"delta": int64(d / time.Second), "echo": true, "stdout": fmt.Sprintf("Paused for %v seconds", int64(d/time.Second)), "user_input": ""}, nil
+		"delta": int64(d / time.Second), "echo": true, "stdout": fmt.Sprintf("Paused for %v seconds", int64(d/time.Second)), "user_input": input}, nil
 }
 
 func actIncludeVars(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {

@@ -132,15 +132,16 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts PlayOptions
 
 // playRun is the state of one play.
 type playRun struct {
-	run      *playbookRun
-	play     *Play
-	hosts    []*hostState // the current batch, in inventory order
-	all      []*hostState // every host of the play
-	states   map[string]*hostState
-	allNames []any
-	groups   map[string]any
-	playVars map[string]any
-	ended    atomic.Bool // meta: end_play
+	run        *playbookRun
+	play       *Play
+	hosts      []*hostState // the current batch, in inventory order
+	all        []*hostState // every host of the play
+	states     map[string]*hostState
+	allNames   []any
+	groups     map[string]any
+	playVars   map[string]any
+	ended      atomic.Bool // meta: end_play
+	batchEnded atomic.Bool // meta: end_batch, for the current batch
 	// sink, under the free strategy, carries every event to the goroutine
 	// that reports them; mu guards what hosts read of one another then
 	// (their results, the inventory) against a host committing its own.
@@ -212,6 +213,7 @@ func (run *playbookRun) play(ctx context.Context, p *Play) error {
 	for _, batch := range batches {
 		run.r.Reporter.Report(Event{Kind: KindPlayStart, Task: name, Pos: p.Pos})
 		pr.hosts = batch
+		pr.batchEnded.Store(false)
 		if err := pr.gatherFacts(ctx); err != nil {
 			return err
 		}
@@ -344,7 +346,7 @@ func (pr *playRun) selectHosts() ([]*inventory.Host, error) {
 // free strategy hosts holds one host).
 func (pr *playRun) runList(ctx context.Context, list []*Task, chain []*Task, hosts []*hostState) {
 	for _, t := range list {
-		if ctx.Err() != nil || pr.ended.Load() || pr.run.aborted.Load() {
+		if ctx.Err() != nil || pr.ended.Load() || pr.run.aborted.Load() || pr.batchEnded.Load() {
 			return
 		}
 		if !t.IsBlock && !pr.run.reachedStart(t) {
@@ -459,8 +461,8 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 	if f, ok := pr.keyword(t, chain, "run_once"); ok && truthy(f.Value) {
 		runOnce, hosts = true, hosts[:1]
 	}
-	if shortModule(t.Module) == "add_host" {
-		hosts = hosts[:1] // Ansible's add_host bypasses the host loop
+	if m := shortModule(t.Module); m == "add_host" || m == "pause" {
+		hosts = hosts[:1] // Ansible's add_host and pause bypass the host loop
 	}
 	events := make(chan Event)
 	var g errgroup.Group // not WithContext: a failing host must not cancel the others
@@ -500,6 +502,9 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 			}
 			if e.Kind == KindResult {
 				delete(pending, e.Host)
+			}
+			if _, meta := isMeta(t); meta && e.Kind == KindResult && e.Status == StatusOK {
+				continue // Ansible shows and counts no result for a meta action that ran
 			}
 			if ctx.Err() == nil {
 				pr.emit(e)

@@ -158,7 +158,7 @@ func shown(e playbook.Event) (map[string]any, bool) {
 		verboseAlways = v
 	}
 	for k := range res {
-		if strings.HasPrefix(k, "_ansible") || k == "_meta" {
+		if strings.HasPrefix(k, "_ansible") || strings.HasPrefix(k, "_drover") || k == "_meta" {
 			delete(res, k)
 		}
 	}
@@ -231,6 +231,11 @@ func (p *Play) diffs(e playbook.Event) {
 
 func (p *Play) result(e playbook.Event) {
 	p.diffs(e)
+	if e.Result != nil {
+		if prompt, ok := e.Result.Data["_drover_prompt"].(string); ok {
+			fmt.Fprintf(p.W, "[pause]\n%s:\n", prompt)
+		}
+	}
 	res, always := shown(e)
 	label := hostLabel(e)
 	isLoop := e.Result != nil && e.Result.Data["results"] != nil && !e.NoLog // a censored loop prints as one result

@@ -75,7 +75,7 @@ func actSetFact(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope 
 		facts[k] = r
 	}
 	for k, v := range facts {
-		hs.staged.setVar(k, v)
+		hs.staged.setFact(k, v)
 	}
 	return map[string]any{"changed": false, "ansible_facts": facts}, nil
 }

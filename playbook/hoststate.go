@@ -36,6 +36,8 @@ type staged struct {
 	failedTask, failedResult any
 	clearErrors, clearFacts  bool
 	inventory                []inventoryChange
+	setFacts_                map[string]any // the set_fact part of vars
+	delegate                 string         // delegate_facts: the host the facts go to
 }
 
 func newHostState(h *inventory.Host) *hostState {
@@ -65,6 +67,16 @@ func (s *staged) setVar(name string, v any) {
 		s.vars = map[string]any{}
 	}
 	s.vars[name] = v
+}
+
+// setFact stages a set_fact: a variable that delegate_facts may hand to
+// the delegate instead.
+func (s *staged) setFact(name string, v any) {
+	s.setVar(name, v)
+	if s.setFacts_ == nil {
+		s.setFacts_ = map[string]any{}
+	}
+	s.setFacts_[name] = v
 }
 
 // setFacts stages gathered facts.

@@ -530,10 +530,38 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 		for _, c := range hs.staged.inventory {
 			pr.applyInventory(c)
 		}
+		pr.delegateFacts(hs)
 		hs.commit()
 		pr.mu.Unlock()
 	}
 	pr.checkFatal(t, chain, failed)
+}
+
+// delegateFacts moves what a delegate_facts task gathered or set from the
+// host it ran for to its delegate, as Ansible does.
+func (pr *playRun) delegateFacts(hs *hostState) {
+	s := &hs.staged
+	if s.delegate == "" || s.delegate == hs.host.Name {
+		return
+	}
+	to, ok := pr.run.states[s.delegate]
+	if !ok {
+		h, found := pr.run.opts.Inventory.Host(s.delegate)
+		if !found {
+			return
+		}
+		to = newHostState(h)
+		pr.run.states[s.delegate] = to
+	}
+	for k, v := range s.setFacts_ {
+		to.staged.setFact(k, v)
+		delete(s.vars, k)
+	}
+	if s.facts != nil {
+		to.staged.setFacts(s.facts)
+		s.facts = nil
+	}
+	to.commit()
 }
 
 // applyInventory makes an add_host or group_by real: the host joins its

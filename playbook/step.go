@@ -408,6 +408,11 @@ func (pr *playRun) render(v any, scope template.Scope, at source.Pos) (any, erro
 // result as Ansible registers it.
 func (pr *playRun) action(ctx context.Context, t *Task, chain []*Task, hs *hostState, scope template.Scope) (map[string]any, Status) {
 	name := shortModule(t.Module)
+	if f, ok := pr.keyword(t, chain, "delegate_facts"); ok && truthy(f.Value) {
+		if d, err := pr.delegate(t, chain, scope); err == nil && d != nil {
+			hs.staged.delegate = d.Name
+		}
+	}
 	if act, ok := controllerAction(name); ok {
 		res, err := act(ctx, pr, t, hs, scope)
 		if err != nil {
@@ -461,6 +466,7 @@ func (pr *playRun) action(ctx context.Context, t *Task, chain []*Task, hs *hostS
 			hs.staged.setFacts(f)
 		}
 	}
+
 	return m, statusOf(m)
 }
 

@@ -256,7 +256,7 @@ func (p *Play) result(e playbook.Event) {
 		if items, _ := e.Result.Data["results"].([]any); isLoop && len(items) > 0 {
 			return
 		}
-		msg := "skipping: [" + label + "]"
+		msg := "skipping: [" + e.Host + "]" // Ansible names no delegate on a skip
 		if p.verbose(always) {
 			msg += " => " + p.dumpFor(res, always)
 		}

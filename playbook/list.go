@@ -91,16 +91,20 @@ func walkTasks(list []*Task, chain []*Task, f func(*Task, []*Task)) {
 }
 
 func patterns(p *Play) []string {
-	switch x := p.Keywords["hosts"].Value.(type) {
-	case []any:
-		var out []string
-		for _, e := range x {
-			out = append(out, template.ToString(e))
-		}
-		return out
-	default:
-		return []string{template.ToString(x)}
+	if _, isList := p.Keywords["hosts"].Value.([]any); isList {
+		return stringsOf(p.Keywords["hosts"].Value)
 	}
+	return []string{template.ToString(p.Keywords["hosts"].Value)}
+}
+
+// stringsOf is a list keyword's items as text.
+func stringsOf(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, 0, len(l))
+	for _, e := range l {
+		out = append(out, template.ToString(e))
+	}
+	return out
 }
 
 func patternOf(p *Play) string { return strings.Join(patterns(p), ",") }
@@ -126,11 +130,7 @@ func tagsOf(f Field) []string {
 	case nil:
 		return nil
 	case []any:
-		var out []string
-		for _, e := range x {
-			out = append(out, template.ToString(e))
-		}
-		return out
+		return stringsOf(x)
 	default:
 		return splitComma(template.ToString(x))
 	}

@@ -134,7 +134,9 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 					extra[template.ToString(iv)] = int64(i)
 				}
 				if ext, ok := d.Get("extended"); ok && truthy(ext) {
-					extra["ansible_loop"] = loopInfo(items, i)
+					info := template.LoopVars(items, i)
+					info["allitems"] = items
+					extra["ansible_loop"] = info
 				}
 				if p, ok := d.Get("pause"); ok && i > 0 {
 					select {
@@ -722,20 +724,6 @@ func (pr *playRun) loopItems(t *Task, scope template.Scope) ([]any, string, *Fie
 		items = []any{}
 	}
 	return items, loopVar, label, nil
-}
-
-// loopInfo is ansible_loop for loop_control: extended.
-func loopInfo(items []any, i int) map[string]any {
-	n := len(items)
-	m := map[string]any{"index": int64(i + 1), "index0": int64(i), "revindex": int64(n - i), "revindex0": int64(n - i - 1),
-		"first": i == 0, "last": i == n-1, "length": int64(n), "allitems": items}
-	if i > 0 {
-		m["previtem"] = items[i-1]
-	}
-	if i < n-1 {
-		m["nextitem"] = items[i+1]
-	}
-	return m
 }
 
 func asFloat(v any) float64 {

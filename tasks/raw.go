@@ -32,9 +32,15 @@ func (rawModule) Run(ctx context.Context, env *Env, args Args) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	return rawResult(out), nil
+}
+
+// rawResult is what raw and script report: the command's output and
+// status, with no cmd or times.
+func rawResult(out output) *Result {
 	r := &Result{Changed: true, RC: intp(out.rc), Stdout: out.stdout, Stderr: out.stderr}
 	if out.rc != 0 {
 		r.Failed, r.Msg = true, "non-zero return code"
 	}
-	return r, nil
+	return r
 }

@@ -76,11 +76,7 @@ func (scriptModule) Run(ctx context.Context, env *Env, args Args) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Changed: true, RC: intp(out.rc), Stdout: out.stdout, Stderr: out.stderr}
-	if out.rc != 0 {
-		r.Failed, r.Msg = true, "non-zero return code"
-	}
-	return r, nil
+	return rawResult(out), nil
 }
 
 // readController reads a file on the controller, relative paths through

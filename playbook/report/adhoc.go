@@ -99,8 +99,17 @@ func (a *AdHoc) commandMsg(host, caption string, res map[string]any) string {
 }
 
 // dump renders a result as Python's json.dumps(sort_keys=True) does: with
-// indent 4, or with indent 0 and the newlines removed for one-line output.
+// indent 4, or with indent 0 and the newlines removed for one-line output
+// (items joined by ",").
 func dump(m map[string]any, oneLine bool) string {
+	return dumpJSON(m, oneLine, ",")
+}
+
+// compactJSON is json.dumps with no indent at all: items joined by ", ",
+// as ansible-playbook prints a failed result.
+func compactJSON(m map[string]any) string { return dumpJSON(m, true, ", ") }
+
+func dumpJSON(m map[string]any, oneLine bool, itemSep string) string {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -116,14 +125,14 @@ func dump(m map[string]any, oneLine bool) string {
 	if oneLine {
 		compact := new(bytes.Buffer)
 		_ = json.Compact(compact, []byte(out))
-		return pythonSeparators(compact.String())
+		return pythonSeparators(compact.String(), itemSep)
 	}
 	return out
 }
 
-// pythonSeparators turns Go's compact JSON into Python's indent=0 output
-// with newlines removed: "key": value pairs joined by ",".
-func pythonSeparators(s string) string {
+// pythonSeparators turns Go's compact JSON into Python's separators:
+// ": " between key and value, itemSep between items.
+func pythonSeparators(s, itemSep string) string {
 	var b strings.Builder
 	inString := false
 	for i := 0; i < len(s); i++ {
@@ -139,6 +148,8 @@ func pythonSeparators(s string) string {
 			inString = !inString
 		case !inString && c == ':':
 			b.WriteByte(' ')
+		case !inString && c == ',':
+			b.WriteString(itemSep[1:])
 		}
 	}
 	return b.String()

@@ -330,26 +330,3 @@ func (p *Play) count(name string, n int, color string) string {
 	}
 	return s
 }
-
-// compactJSON is json.dumps without indent: ", " and ": " separators.
-func compactJSON(m map[string]any) string {
-	one := dump(m, true)
-	var b strings.Builder
-	inString := false
-	for i := 0; i < len(one); i++ {
-		c := one[i]
-		b.WriteByte(c)
-		switch {
-		case inString && c == '\\':
-			i++
-			if i < len(one) {
-				b.WriteByte(one[i])
-			}
-		case c == '"':
-			inString = !inString
-		case !inString && c == ',':
-			b.WriteByte(' ')
-		}
-	}
-	return b.String()
-}

@@ -622,7 +622,7 @@ func (n *forNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter)
 	}
 	for i, item := range items {
 		child := pongo2.NewChildExecutionContext(ctx)
-		fr := &frame{vars: Vars{"loop": loopVars(items, i)}, parent: f}
+		fr := &frame{vars: Vars{"loop": LoopVars(items, i)}, parent: f}
 		if !bind(fr, s.targets, item) {
 			st.err = &EvalError{Pos: s.pos, Msg: fmt.Sprintf("cannot unpack %s into %d loop variables", typeName(item), len(s.targets))}
 			return ctx.Error("evaluation failed", nil)
@@ -652,8 +652,11 @@ func bind(fr *frame, targets []string, item any) bool {
 	return true
 }
 
-// loopVars are Jinja2's loop.* variables.
-func loopVars(items []any, i int) map[string]any {
+// LoopVars are the variables of item i of a loop over items: Jinja2's
+// loop.* (index, index0, revindex, revindex0, first, last, length,
+// previtem, nextitem), which Ansible's loop_control: extended also gives
+// as ansible_loop.
+func LoopVars(items []any, i int) map[string]any {
 	n := len(items)
 	l := map[string]any{
 		"index": int64(i + 1), "index0": int64(i), "revindex": int64(n - i), "revindex0": int64(n - i - 1),

@@ -115,12 +115,12 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 	}
 	items, loopVar, labelField, err := pr.loopItems(t, scope)
 	if err != nil {
-		pr.finish(t, chain, hs, base, start, outcome{result: failure(err), status: StatusFailed}, emit)
+		pr.finish(t, chain, hs, scope, base, start, outcome{result: failure(err), status: StatusFailed}, emit)
 		return
 	}
 	if items == nil {
-		o := pr.once(ctx, t, chain, hs, nil, emit)
-		pr.finish(t, chain, hs, base, start, o, emit)
+		o := pr.once(ctx, t, chain, hs, scope, emit)
+		pr.finish(t, chain, hs, scope, base, start, o, emit)
 		return
 	}
 	var results []any
@@ -146,12 +146,13 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 				}
 			}
 		}
-		o := pr.once(ctx, t, chain, hs, extra, emit)
+		itemScope := pr.hostScope(hs, withTask(chain, t), extra)
+		o := pr.once(ctx, t, chain, hs, itemScope, emit)
 		o.result[loopVar] = item
 		o.result["ansible_loop_var"] = loopVar
 		o.label = template.ToString(item)
 		if labelField != nil {
-			if l, err := pr.render(labelField.Value, pr.hostScope(hs, withTask(chain, t), extra), labelField.Pos); err == nil {
+			if l, err := pr.render(labelField.Value, itemScope, labelField.Pos); err == nil {
 				o.label = template.ToString(l)
 			}
 		}
@@ -193,12 +194,11 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 		agg.result["msg"] = "All items completed"
 		agg.result["skipped"] = false
 	}
-	pr.finish(t, chain, hs, base, start, agg, emit)
+	pr.finish(t, chain, hs, scope, base, start, agg, emit)
 }
 
 // finish registers, notifies and reports a task's result on a host.
-func (pr *playRun) finish(t *Task, chain []*Task, hs *hostState, ev Event, start time.Time, o outcome, emit func(Event)) {
-	scope := pr.hostScope(hs, withTask(chain, t), nil)
+func (pr *playRun) finish(t *Task, chain []*Task, hs *hostState, scope template.Scope, ev Event, start time.Time, o outcome, emit func(Event)) {
 	if f, ok := t.Keyword("register"); ok {
 		hs.staged.setVar(template.ToString(f.Value), o.result)
 	}
@@ -239,9 +239,8 @@ func (pr *playRun) ignoreErrors(t *Task, chain []*Task, scope template.Scope) bo
 }
 
 // once runs the action a single time (one loop item, or a task without a
-// loop) with extra holding the loop variables.
-func (pr *playRun) once(ctx context.Context, t *Task, chain []*Task, hs *hostState, extra map[string]any, emit func(Event)) outcome {
-	scope := pr.hostScope(hs, withTask(chain, t), extra)
+// loop) in scope: the host's variables, with a loop item's own on top.
+func (pr *playRun) once(ctx context.Context, t *Task, chain []*Task, hs *hostState, scope template.Scope, emit func(Event)) outcome {
 	for _, c := range conditions(t, chain) {
 		ok, err := pr.evalCondition(c, scope)
 		if err != nil {

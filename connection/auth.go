@@ -90,13 +90,19 @@ func (a *authenticator) methods(ctx context.Context, keyFiles []string, identiti
 	if len(signers) > maxAuthTries {
 		a.log.Debugf("offering %d public keys; sshd stops after MaxAuthTries (6 by default) failures, so set IdentitiesOnly yes or --private-key to offer the right one", len(signers))
 	}
+	return methodsFor(signers, password), release, nil
+}
+
+// methodsFor offers signers in one method, then password, then
+// keyboard-interactive answering with the password.
+func methodsFor(signers []ssh.Signer, password string) (methods []ssh.AuthMethod) {
 	if len(signers) > 0 {
 		methods = append(methods, ssh.PublicKeysCallback(func() ([]ssh.Signer, error) { return signers, nil }))
 	}
 	if password != "" {
 		methods = append(methods, ssh.Password(password), ssh.KeyboardInteractive(answerWith(password)))
 	}
-	return methods, release, nil
+	return methods
 }
 
 // publicKeys returns the keys to offer, in order, each once.

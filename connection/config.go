@@ -92,6 +92,9 @@ type Config struct {
 	// Prompter asks for key passphrases; nil means passphrase-protected
 	// keys are skipped with a warning in the log.
 	Prompter Prompter
+	// Persist, when set, keeps connections open between runs through a
+	// connection daemon; nil connects directly and closes with the pool.
+	Persist *Persist
 	// Logger receives diagnostics; nil discards them. At debug level every
 	// remote command and its duration is logged (never secrets).
 	Logger logrus.FieldLogger

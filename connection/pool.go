@@ -37,7 +37,8 @@ type Pool struct {
 	auth   *authenticator
 	dials  chan struct{}
 	local  *Local
-	user   string // the controller's user, OpenSSH's default login
+	user   string         // the controller's user, OpenSSH's default login
+	keep   *persistClient // nil without Config.Persist
 
 	mu     sync.Mutex
 	conns  map[string]*SSH
@@ -75,7 +76,7 @@ func NewPool(cfg Config) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pool{
+	p := &Pool{
 		cfg:    cfg,
 		log:    log,
 		sshCfg: sc,
@@ -85,7 +86,11 @@ func NewPool(cfg Config) (*Pool, error) {
 		user:   currentUser(),
 		conns:  map[string]*SSH{},
 		known:  map[string]*hostKeys{},
-	}, nil
+	}
+	if cfg.Persist != nil {
+		p.keep = &persistClient{cfg: *cfg.Persist, extra: cfg.KnownHostsFiles, auth: p.auth, log: log, wg: &p.wg}
+	}
+	return p, nil
 }
 
 func currentUser() string {
@@ -221,6 +226,16 @@ func (p *Pool) hostKeysFor(r resolved) (*hostKeys, error) {
 // MaxStartups does not start refusing; a jump host is reached before taking
 // a slot, so tunnelled hosts never wait on slots their jump host needs.
 func (p *Pool) dial(ctx context.Context, r resolved) (*liveClient, error) {
+	if p.keep != nil && len(r.proxy) == 0 {
+		c, err := p.keep.dial(ctx, r)
+		if err == nil {
+			return watch(c, r, &p.wg, p.log), nil
+		}
+		if !errors.Is(err, errPersistUnavailable) {
+			return nil, err
+		}
+		p.log.WithFields(logrus.Fields{KeyHost: r.name}).WithError(err).Debug("connecting directly")
+	}
 	var hop *liveClient
 	if len(r.proxy) > 0 {
 		var err error
@@ -234,18 +249,34 @@ func (p *Pool) dial(ctx context.Context, r resolved) (*liveClient, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	c, err := dialSSH(ctx, r, hop, func(ctx context.Context) ([]ssh.AuthMethod, func(), error) {
+		return p.auth.methods(ctx, r.keyFiles, r.identitiesOnly, r.password)
+	}, p.log)
+	if err != nil {
+		return nil, err
+	}
+	return watch(c, r, &p.wg, p.log), nil
+}
+
+// authMethods returns the authentication methods of one handshake and a
+// function releasing what they hold once the handshake is over.
+type authMethods func(ctx context.Context) ([]ssh.AuthMethod, func(), error)
+
+// dialSSH opens the byte stream to r (TCP, or a tunnel through hop) and runs
+// the SSH handshake on it.
+func dialSSH(ctx context.Context, r resolved, hop *liveClient, auth authMethods, log logrus.FieldLogger) (*ssh.Client, error) {
 	start := time.Now()
-	nc, err := p.dialNet(ctx, r, hop)
+	nc, err := dialNet(ctx, r, hop)
 	if err != nil {
 		return nil, err
 	}
-	c, err := p.handshake(ctx, r, nc)
+	c, err := sshHandshake(ctx, r, nc, auth)
 	if err != nil {
 		return nil, err
 	}
-	p.log.WithFields(logrus.Fields{KeyHost: r.name, "addr": r.addr(), "user": r.user, KeyTook: time.Since(start)}).
+	log.WithFields(logrus.Fields{KeyHost: r.name, "addr": r.addr(), "user": r.user, KeyTook: time.Since(start)}).
 		Debug("connected")
-	return p.watch(c, r), nil
+	return c, nil
 }
 
 // jumpClient returns the connection to the last jump host of r, itself a
@@ -264,7 +295,7 @@ func (p *Pool) jumpClient(ctx context.Context, r resolved) (*liveClient, error) 
 }
 
 // dialNet opens the byte stream to r: TCP, or a tunnel through hop.
-func (p *Pool) dialNet(ctx context.Context, r resolved, hop *liveClient) (net.Conn, error) {
+func dialNet(ctx context.Context, r resolved, hop *liveClient) (net.Conn, error) {
 	if hop != nil {
 		nc, err := hop.DialContext(ctx, "tcp", r.addr())
 		if err != nil {
@@ -299,9 +330,9 @@ func jumpTarget(hop string, before []string, keyFiles []string) Target {
 	return t
 }
 
-// handshake runs the SSH handshake on nc within the connect timeout.
-func (p *Pool) handshake(ctx context.Context, r resolved, nc net.Conn) (*ssh.Client, error) {
-	methods, release, err := p.auth.methods(ctx, r.keyFiles, r.identitiesOnly, r.password)
+// sshHandshake runs the SSH handshake on nc within the connect timeout.
+func sshHandshake(ctx context.Context, r resolved, nc net.Conn, auth authMethods) (*ssh.Client, error) {
+	methods, release, err := auth(ctx)
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("%s: %w", r.name, err)
@@ -366,19 +397,19 @@ func netReason(err error) error {
 
 // watch starts the goroutines that notice a dead client: one waiting for it
 // to end, one sending keepalives.
-func (p *Pool) watch(c *ssh.Client, r resolved) *liveClient {
+func watch(c *ssh.Client, r resolved, wg *sync.WaitGroup, log logrus.FieldLogger) *liveClient {
 	lc := &liveClient{Client: c, dead: make(chan struct{})}
-	p.wg.Go(func() {
+	wg.Go(func() {
 		_ = c.Wait()
 		close(lc.dead)
 	})
-	p.wg.Go(func() { p.keepAlive(lc, r) })
+	wg.Go(func() { keepAlive(lc, r, wg, log) })
 	return lc
 }
 
 // keepAlive probes the peer; three unanswered probes in a row close the
 // client, so commands fail fast instead of hanging on a dead peer.
-func (p *Pool) keepAlive(c *liveClient, r resolved) {
+func keepAlive(c *liveClient, r resolved, wg *sync.WaitGroup, log logrus.FieldLogger) {
 	tick := time.NewTicker(r.keepAlive)
 	defer tick.Stop()
 	misses := 0
@@ -389,7 +420,7 @@ func (p *Pool) keepAlive(c *liveClient, r resolved) {
 		case <-tick.C:
 		}
 		reply := make(chan error, 1)
-		p.wg.Go(func() {
+		wg.Go(func() {
 			_, _, err := c.SendRequest("keepalive@openssh.com", true, nil)
 			reply <- err
 		})
@@ -402,7 +433,7 @@ func (p *Pool) keepAlive(c *liveClient, r resolved) {
 			misses = 0
 		case <-time.After(r.keepAlive):
 			if misses++; misses >= keepAliveMisses {
-				p.log.WithFields(logrus.Fields{KeyHost: r.name}).Warn("no answer to keepalives; closing connection")
+				log.WithFields(logrus.Fields{KeyHost: r.name}).Warn("no answer to keepalives; closing connection")
 				c.Close()
 				return
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,7 @@ type execOptions struct {
 	hostKeyChecking string
 	sshConfig       string
 	maxSessions     int
+	persist         string
 	vault           vaultOptions
 }
 
@@ -80,6 +82,7 @@ func (o *execOptions) addRunFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.hostKeyChecking, "host-key-checking", "", "unknown host keys: strict, accept-new or off (default: ssh_config's StrictHostKeyChecking, else strict)")
 	fs.StringVar(&o.sshConfig, "ssh-config", "", "ssh_config file (default ~/.ssh/config)")
 	fs.IntVar(&o.maxSessions, "max-sessions", 0, "concurrent commands per connection (default 6; sshd allows 10)")
+	fs.StringVar(&o.persist, "persist", defaultPersist(), "keep connections open this long for the next run, like ControlPersist (0 turns it off; also DROVER_PERSIST)")
 	o.vault.AddFlags(fs)
 }
 
@@ -285,7 +288,30 @@ func (o *execOptions) poolConfig() (connection.Config, error) {
 	if o.connection != "" && o.connection != "ssh" && o.connection != "local" {
 		return cfg, fmt.Errorf("--connection %q: use ssh or local", o.connection)
 	}
+	keep, err := parsePersist(o.persist)
+	if err != nil {
+		return cfg, err
+	}
+	if keep > 0 {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return cfg, fmt.Errorf("--persist: %w", err)
+		}
+		cfg.Persist = &connection.Persist{Dir: connection.DefaultPersistDir(home), Idle: keep, Start: startPersistDaemon}
+	}
 	return cfg, nil
+}
+
+// parsePersist reads --persist: a duration such as 60s or 5m, or seconds as
+// ControlPersist takes them.
+func parsePersist(v string) (time.Duration, error) {
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return d, nil
+	}
+	return 0, fmt.Errorf("--persist %q: give a duration such as 60s or 10m, or 0 to turn it off", v)
 }
 
 func isTerminal(w any) bool {

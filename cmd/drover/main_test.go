@@ -12,7 +12,12 @@ import (
 	"github.com/drover/drover/connection/sshtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(sshtest.Main(m)) }
+// TestMain turns connection persistence off for the tests, which start
+// and stop their own servers; TestPersistAcrossRuns turns it on.
+func TestMain(m *testing.M) {
+	os.Setenv("DROVER_PERSIST", "0")
+	os.Exit(sshtest.Main(m))
+}
 
 // drover runs the command in-process and returns exit code and output.
 func drover(t *testing.T, args ...string) (int, string, string) {

@@ -109,7 +109,7 @@ on the targets, one SSH connection per host for the whole run.
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().CountVarP(&g.verbose, "verbose", "v", "more diagnostics on stderr (-v info, -vvv each remote command and its timing, -vvvv trace)")
-	root.AddCommand(newExecCommand(g), newPlayCommand(g), newInventoryCommand(g), newVaultCommand(g), newVersionCommand(g))
+	root.AddCommand(newExecCommand(g), newPlayCommand(g), newInventoryCommand(g), newVaultCommand(g), newVersionCommand(g), newPersistDaemonCommand())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	return root
 }

@@ -66,7 +66,10 @@ func TestBenchTable(t *testing.T) {
 	os.WriteFile(knownFile, []byte(known.String()), 0o600)
 	invFile := filepath.Join(dir, "inventory.ini")
 	os.WriteFile(invFile, []byte(inv.String()), 0o644)
-	env := append(os.Environ(), "HOME="+dir, "ANSIBLE_HOME="+filepath.Join(dir, "ansible"), "ANSIBLE_NOCOLOR=1",
+	// drover keeps connections for the next run as Ansible's ControlPersist
+	// does (both 60s): the first scenarios open them, later ones reuse them.
+	t.Cleanup(func() { stopPersistDaemon(filepath.Join(dir, "drover")) })
+	env := append(os.Environ(), "HOME="+dir, "XDG_RUNTIME_DIR="+dir, "DROVER_PERSIST=60s", "ANSIBLE_HOME="+filepath.Join(dir, "ansible"), "ANSIBLE_NOCOLOR=1",
 		"ANSIBLE_PIPELINING=true", "ANSIBLE_FORKS=50", "ANSIBLE_RETRY_FILES_ENABLED=false",
 		"ANSIBLE_SSH_ARGS=-o UserKnownHostsFile="+knownFile+" -o StrictHostKeyChecking=yes -o ControlMaster=auto -o ControlPersist=60s -o ControlPath="+dir+"/cp-%h-%p")
 
@@ -178,4 +181,13 @@ func tail(s string) string {
 		return "..." + s[len(s)-2000:]
 	}
 	return s
+}
+
+// stopPersistDaemon ends the connection daemon drover started in dir; its
+// lock file holds its pid.
+func stopPersistDaemon(dir string) {
+	data, _ := os.ReadFile(filepath.Join(dir, "persist-v1.lock"))
+	if pid, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && pid > 0 {
+		syscall.Kill(pid, syscall.SIGTERM)
+	}
 }

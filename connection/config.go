@@ -31,6 +31,9 @@ type Target struct {
 	ProxyJump string
 	// Local selects the local connection (ansible_connection=local).
 	Local bool
+	// Dir is where local commands run; empty means the controller's working
+	// directory. Ansible runs a playbook's local commands in its directory.
+	Dir string
 }
 
 // HostKeyPolicy says what to do with a host key that known_hosts does not

@@ -18,6 +18,7 @@ import (
 // Local runs commands on the controller itself (ansible_connection=local).
 type Local struct {
 	log logrus.FieldLogger
+	dir string // working directory of commands; "" is the controller's
 }
 
 var _ Conn = (*Local)(nil)
@@ -37,6 +38,7 @@ func (l *Local) Exec(ctx context.Context, cmd *Cmd) error {
 	}
 	start := time.Now()
 	c := exec.Command("/bin/sh", "-c", line)
+	c.Dir = l.dir
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	kill := func() {
 		if c.Process != nil {

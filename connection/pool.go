@@ -105,6 +105,9 @@ func currentUser() string {
 // belongs to the pool: callers do not close it.
 func (p *Pool) Conn(ctx context.Context, t Target) (Conn, error) {
 	if t.Local {
+		if t.Dir != "" {
+			return &Local{log: p.local.log, dir: t.Dir}, nil
+		}
 		return p.local, nil
 	}
 	s, err := p.sshFor(t)

@@ -532,7 +532,11 @@ func (pr *playRun) targetOf(t *Task, chain []*Task, hs *hostState, scope templat
 	if err != nil {
 		return connection.Target{}, nil, err
 	}
-	return target(connVars, opts, pr.run.r.Vault)
+	tg, become, err := target(connVars, opts, pr.run.r.Vault)
+	if tg.Local {
+		tg.Dir = pr.run.pb.Dir // where Ansible runs a playbook's local commands
+	}
+	return tg, become, err
 }
 
 // playbookFiles finds a relative controller file (copy's src, a script)

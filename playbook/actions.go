@@ -74,8 +74,16 @@ func actSetFact(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope 
 		}
 		facts[k] = r
 	}
+	cacheable, err := setFactCacheable(t.Args["cacheable"], scope, pr)
+	if err != nil {
+		return nil, err
+	}
 	for k, v := range facts {
-		hs.staged.setFact(k, v)
+		if cacheable {
+			hs.staged.cacheFact(k, v)
+		} else {
+			hs.staged.setFact(k, v)
+		}
 	}
 	return map[string]any{"changed": false, "ansible_facts": facts}, nil
 }
@@ -415,4 +423,28 @@ func actWaitForConnection(ctx context.Context, pr *playRun, t *Task, hs *hostSta
 			return nil, err
 		}
 	}
+}
+
+// setFactCacheable reads set_fact's cacheable as Ansible's boolean() does,
+// leniently: only its true words are true.
+func setFactCacheable(v any, scope template.Scope, pr *playRun) (bool, error) {
+	if v == nil {
+		return false, nil
+	}
+	r, err := renderValue(pr.run.cache, v, scope)
+	if err != nil {
+		return false, fmt.Errorf("cacheable: %w", err)
+	}
+	switch b := r.(type) {
+	case bool:
+		return b, nil
+	case int:
+		return b == 1, nil
+	case string:
+		switch strings.ToLower(strings.TrimSpace(b)) {
+		case "yes", "y", "true", "t", "on", "1", "1.0":
+			return true, nil
+		}
+	}
+	return false, nil
 }

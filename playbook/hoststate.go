@@ -37,6 +37,7 @@ type staged struct {
 	clearErrors, clearFacts  bool
 	inventory                []inventoryChange
 	setFacts_                map[string]any // the set_fact part of vars
+	cached                   map[string]any // set_fact cacheable: facts under their own names
 	delegate                 string         // delegate_facts: the host the facts go to
 }
 
@@ -79,6 +80,17 @@ func (s *staged) setFact(name string, v any) {
 	s.setFacts_[name] = v
 }
 
+// cacheFact stages a set_fact with cacheable: a variable and also a fact
+// (ansible_facts.name, and name at the facts' precedence), which outlives
+// the variable's later changes and goes with meta: clear_facts.
+func (s *staged) cacheFact(name string, v any) {
+	s.setFact(name, v)
+	if s.cached == nil {
+		s.cached = map[string]any{}
+	}
+	s.cached[name] = v
+}
+
 // setFacts stages gathered facts.
 func (s *staged) setFacts(f map[string]any) {
 	if s.facts == nil {
@@ -95,13 +107,15 @@ func (hs *hostState) commit() {
 	hs.staged = staged{}
 	hs.vars = withAll(hs.vars, s.vars)
 	hs.includeVars = withAll(hs.includeVars, s.includeVars)
-	if len(s.facts) > 0 {
+	if len(s.facts) > 0 || len(s.cached) > 0 {
 		hs.facts, hs.factLayer = maps.Clone(hs.facts), maps.Clone(hs.factLayer)
 		for k, v := range s.facts {
 			k = strings.TrimPrefix(k, "ansible_")
 			hs.facts[k] = v
 			hs.factLayer["ansible_"+k] = v
 		}
+		maps.Copy(hs.facts, s.cached)
+		maps.Copy(hs.factLayer, s.cached)
 	}
 	for _, n := range s.notify {
 		hs.notified[n] = true

@@ -557,6 +557,10 @@ func (pr *playRun) delegateFacts(hs *hostState) {
 		to.staged.setFact(k, v)
 		delete(s.vars, k)
 	}
+	for k, v := range s.cached {
+		to.staged.cacheFact(k, v)
+	}
+	s.cached = nil
 	if s.facts != nil {
 		to.staged.setFacts(s.facts)
 		s.facts = nil

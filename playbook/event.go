@@ -59,6 +59,9 @@ type Event struct {
 	Delegate string
 	// NoLog hides the result in every output.
 	NoLog bool
+	// Uncounted marks a result the recap does not count: a meta task
+	// skipped by its when, which Ansible shows but does not count.
+	Uncounted bool
 	// Retries is how many more attempts an until: task has, for KindRetry.
 	Retries int
 	// Waiting are the hosts a slow task still runs on, for KindWaiting.

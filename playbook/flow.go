@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -140,4 +141,105 @@ func splitComma(s string) []string {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// perHostMeta are the meta actions Ansible's linear strategy runs for each
+// host of the batch, each with its own banner; the others run once, for the
+// first host, whose when decides for every host of the play.
+var perHostMeta = map[string]bool{"noop": true, "flush_handlers": true, "end_host": true, "reset_connection": true, "role_complete": true}
+
+// metaSkipReasons are what Ansible says of a meta task its when skipped,
+// after "<action> conditional evaluated to False"; %s is the host.
+var metaSkipReasons = map[string]string{
+	"flush_handlers":    ", not running handlers for %s",
+	"clear_facts":       ", not clearing facts and fact cache for %s",
+	"clear_host_errors": ", not clearing host error state for %s",
+	"end_batch":         ", continuing current batch",
+	"end_play":          ", continuing play",
+	"end_host":          ", continuing execution for %s",
+}
+
+// runMeta runs a meta task as Ansible's linear strategy does: a banner per
+// host it runs for, a skip line (not counted in the recap) where its when
+// is false, and no line where it ran.
+func (pr *playRun) runMeta(ctx context.Context, t *Task, chain []*Task, hosts []*hostState, what string) {
+	if !perHostMeta[what] {
+		hosts = hosts[:1]
+	}
+	var flush []*hostState
+	for _, hs := range hosts {
+		pr.emit(Event{Kind: KindTaskStart, Task: t.Label(), Module: t.Module, Pos: t.Pos})
+		if what == "noop" || what == "reset_connection" || what == "refresh_inventory" {
+			continue // they take no when
+		}
+		base := Event{Kind: KindResult, Host: hs.host.Name, Task: t.Label(), Module: t.Module, Pos: t.Pos}
+		if ok, err := pr.metaWhen(t, chain, hs); err != nil {
+			ev := base
+			ev.Status, ev.Result = StatusFailed, resultOf(failure(fmt.Errorf("when: %w", err)))
+			pr.emit(ev)
+			pr.mu.Lock()
+			hs.failed, hs.failedResult = true, ev.Result
+			pr.mu.Unlock()
+			continue
+		} else if !ok {
+			msg := what
+			if what == "end_host" {
+				msg = "end_host conditional evaluated to false, continuing execution for " + hs.host.Name
+			}
+			reason := what + " conditional evaluated to False" + metaSkipReasons[what]
+			if strings.Contains(reason, "%s") {
+				reason = fmt.Sprintf(reason, hs.host.Name)
+			}
+			ev := base
+			ev.Status, ev.Uncounted = StatusSkipped, true
+			ev.Result = resultOf(map[string]any{"msg": msg, "skipped": true, "skip_reason": reason})
+			pr.emit(ev)
+			continue
+		}
+		pr.mu.Lock()
+		switch what {
+		case "flush_handlers":
+			flush = append(flush, hs)
+		case "end_host":
+			hs.endedPlay = true
+		case "end_play":
+			pr.ended.Store(true)
+			for _, h := range pr.all {
+				if !h.unreachable {
+					h.endedPlay = true
+				}
+			}
+		case "end_batch":
+			pr.batchEnded.Store(true)
+		case "clear_facts":
+			for _, h := range pr.matched {
+				h.facts, h.factLayer = map[string]any{}, map[string]any{}
+			}
+		case "clear_host_errors":
+			// A host that failed in this play stays out of it, but comes
+			// back in the plays that follow, as in Ansible.
+			for _, h := range pr.matched {
+				if h.failed || h.unreachable {
+					h.failed, h.unreachable = false, false
+					h.endedPlay = true
+				}
+			}
+		}
+		pr.mu.Unlock()
+	}
+	if len(flush) > 0 {
+		pr.flushHandlers(ctx, flush)
+	}
+}
+
+// metaWhen is a meta task's when for one host.
+func (pr *playRun) metaWhen(t *Task, chain []*Task, hs *hostState) (bool, error) {
+	scope := pr.hostScope(hs, withTask(chain, t), nil)
+	for _, c := range conditions(t, chain) {
+		ok, err := pr.evalCondition(c, scope)
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
 }

@@ -83,7 +83,7 @@ func (run *playbookRun) forks() int {
 }
 
 func (run *playbookRun) report(e Event) {
-	if e.Kind == KindResult {
+	if e.Kind == KindResult && !e.Uncounted {
 		run.statsMu.Lock()
 		run.stats.add(e)
 		run.statsMu.Unlock()
@@ -123,9 +123,6 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts PlayOptions
 			break
 		}
 	}
-	for name := range run.states {
-		run.stats.host(name)
-	}
 	run.r.Reporter.Report(Event{Kind: KindRecap, Stats: &run.stats})
 	return run.stats, ctx.Err()
 }
@@ -136,6 +133,7 @@ type playRun struct {
 	play       *Play
 	hosts      []*hostState // the current batch, in inventory order
 	all        []*hostState // every host of the play
+	matched    []*hostState // every host the play's pattern matched, failed ones too
 	states     map[string]*hostState
 	allNames   []any
 	groups     map[string]any
@@ -199,6 +197,7 @@ func (run *playbookRun) play(ctx context.Context, p *Play) error {
 			hs = newHostState(h)
 			run.states[h.Name] = hs
 		}
+		pr.matched = append(pr.matched, hs)
 		if hs.failed || hs.unreachable {
 			continue // a host that failed or was unreachable stays out for the rest of the run, as in Ansible
 		}
@@ -366,9 +365,8 @@ func (pr *playRun) runList(ctx context.Context, list []*Task, chain []*Task, hos
 		if !pr.selectedByTags(t, chain) {
 			continue
 		}
-		if what, ok := isMeta(t); ok && what == "flush_handlers" {
-			pr.emit(Event{Kind: KindTaskStart, Task: t.Label(), Module: t.Module, Pos: t.Pos})
-			pr.flushHandlers(ctx, active)
+		if what, ok := isMeta(t); ok && !t.IsHandler {
+			pr.runMeta(ctx, t, chain, active, what)
 			continue
 		}
 		if t.IsBlock {

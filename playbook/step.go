@@ -247,7 +247,7 @@ func (pr *playRun) once(ctx context.Context, t *Task, chain []*Task, hs *hostSta
 			return outcome{result: failure(fmt.Errorf("when: %w", err)), status: StatusFailed}
 		}
 		if !ok {
-			return outcome{result: map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False", "false_condition": template.ToString(c.Value)}, status: StatusSkipped}
+			return outcome{result: map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"}, status: StatusSkipped}
 		}
 	}
 	retries, delay, until := pr.retryPolicy(t, scope)

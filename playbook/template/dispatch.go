@@ -30,7 +30,7 @@ func (ev *evaluator) filter(x *filter) (any, error) {
 	if err != nil {
 		return nil, ev.fail(x, "filter %s: %v", name, err)
 	}
-	return out, nil
+	return unroll(out), nil // Ansible's filter wrapper unrolls views: d.keys() | default([]) is a list
 }
 
 func (ev *evaluator) arguments(nodes []node, kwargs []kwarg) ([]any, map[string]any, error) {

@@ -173,7 +173,9 @@ func Locate(err error, src string, at source.Pos) error {
 // Jinja2's whitespace control and Ansible's trim_blocks applied.
 func (d *Document) prepare() (string, error) {
 	var out strings.Builder
-	src := d.src
+	// Jinja2 drops the source's last newline before reading it; Render
+	// then pads the output to the source's count of trailing newlines.
+	src := strings.TrimSuffix(d.src, "\n")
 	text := func(s string) { out.WriteString(s) }
 	i := 0
 	for i < len(src) {
@@ -366,7 +368,16 @@ func (d *Document) statement(out *strings.Builder, body string, pos int) (bool, 
 		if err != nil {
 			return false, shift(err, valPos)
 		}
-		fmt.Fprintf(out, "{%% dvset %d %%}", d.add(site{pos: valPos, kind: "set", expr: e, targets: []string{strings.TrimSpace(name)}}))
+		var targets []string // {% set a, b = 1, 2 %} unpacks
+		for _, t := range strings.Split(name, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				targets = append(targets, t)
+			}
+		}
+		if len(targets) == 0 {
+			return false, &SyntaxError{Pos: restPos, Msg: "{% set %} needs a name before ="}
+		}
+		fmt.Fprintf(out, "{%% dvset %d %%}", d.add(site{pos: valPos, kind: "set", expr: e, targets: targets}))
 	case "endraw":
 		return false, &SyntaxError{Pos: pos, Msg: "{% endraw %} without an open {% raw %}"}
 	case "include":
@@ -492,7 +503,7 @@ func stateOf(ctx *pongo2.ExecutionContext) (*renderState, *frame) {
 func eval(ctx *pongo2.ExecutionContext, n int) (any, *frame, *pongo2.Error) {
 	st, f := stateOf(ctx)
 	s := st.doc.sites[n]
-	v, err := s.expr.Eval(f)
+	v, err := s.expr.eval(f)
 	if err != nil {
 		var placed *placedError
 		if errors.As(err, &placed) {
@@ -603,7 +614,7 @@ func (n *forNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter)
 		for _, item := range items {
 			fr := &frame{vars: Vars{}, parent: f}
 			bind(fr, s.targets, item)
-			ok, err := s.filter.Eval(fr)
+			ok, err := s.filter.eval(fr)
 			if err != nil {
 				st.err = shift(err, s.pos)
 				return ctx.Error("evaluation failed", nil)
@@ -642,7 +653,7 @@ func bind(fr *frame, targets []string, item any) bool {
 		fr.vars[targets[0]] = item
 		return true
 	}
-	parts, ok := item.([]any)
+	parts, ok := seqItems(item)
 	if !ok || len(parts) != len(targets) {
 		return false
 	}
@@ -698,7 +709,11 @@ func (n *setNode) Execute(ctx *pongo2.ExecutionContext, _ pongo2.TemplateWriter)
 		return err
 	}
 	st, _ := stateOf(ctx)
-	f.vars[st.doc.sites[n.site].targets[0]] = v
+	s := st.doc.sites[n.site]
+	if !bind(f, s.targets, v) {
+		st.err = &EvalError{Pos: s.pos, Msg: fmt.Sprintf("cannot unpack %s into %d names", typeName(v), len(s.targets))}
+		return ctx.Error("evaluation failed", nil)
+	}
 	return nil
 }
 
@@ -748,7 +763,7 @@ func (n *includeNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWri
 	st, _ := stateOf(ctx)
 	s := st.doc.sites[n.site]
 	names := []any{v}
-	if l, ok := v.([]any); ok {
+	if l, ok := seqItems(v); ok {
 		names = l // the first that exists, as Jinja2 does
 	}
 	for _, name := range names {
@@ -793,8 +808,7 @@ func (d *Document) include(name string) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Jinja2 drops one trailing newline of the file before rendering.
-	sub, err := ParseDocument(path, strings.TrimSuffix(string(src), "\n"))
+	sub, err := ParseDocument(path, string(src))
 	if err != nil {
 		return nil, err
 	}

@@ -36,9 +36,16 @@ func (e *EvalError) Error() string { return fmt.Sprintf("column %d: %s", e.Pos+1
 
 // Eval evaluates the expression to a native value (bool, int64, float64,
 // string, []any, *value.Dict or nil; a Go map from the scope comes back as
-// it is). Using an undefined variable is an
-// error naming it.
+// it is). Tuples and dict views come back as lists, as Ansible hands
+// them on. Using an undefined variable is an error naming it.
 func (e *Expr) Eval(s Scope) (any, error) {
+	v, err := e.eval(s)
+	return native(v), err
+}
+
+// eval is Eval keeping the template layer's own values (tuples, dict
+// views), for templates that go on using the result.
+func (e *Expr) eval(s Scope) (any, error) {
 	ev := &evaluator{scope: s, filters: allFilters()}
 	v, err := ev.eval(e.root)
 	if err != nil {
@@ -123,6 +130,9 @@ func (ev *evaluator) eval(n node) (any, error) {
 			}
 			items[i] = v
 		}
+		if x.tuple {
+			return tuple{items: items}, nil
+		}
 		return items, nil
 	case *dictLit:
 		m := value.NewDict(len(x.keys))
@@ -177,6 +187,11 @@ func (ev *evaluator) attr(x *attr) (any, error) {
 	}
 	if isMethod(v, x.name) {
 		return &method{recv: v, name: x.name}, nil
+	}
+	if t, ok := v.(tuple); ok {
+		if f, ok := t.field(x.name); ok {
+			return safe(f), nil
+		}
 	}
 	return lookupKey(v, x.name, pathOf(x.x)+"."+x.name), nil
 }
@@ -234,18 +249,19 @@ func (ev *evaluator) index(x *index) (any, error) {
 	switch c := v.(type) {
 	case *value.Dict, map[string]any, Mapping:
 		return lookupKey(c, ToString(i), path), nil
-	case []any:
+	case []any, tuple:
+		items, _ := seqItems(c)
 		n, ok := toInt(i)
 		if !ok {
-			return nil, ev.fail(x.i, "list indices must be integers, not %s", typeName(i))
+			return nil, ev.fail(x.i, "%s indices must be integers, not %s", typeName(c), typeName(i))
 		}
 		if n < 0 {
-			n += int64(len(c))
+			n += int64(len(items))
 		}
-		if n < 0 || n >= int64(len(c)) {
-			return &Undefined{Path: path, Hint: fmt.Sprintf("the list has %d items", len(c))}, nil
+		if n < 0 || n >= int64(len(items)) {
+			return &Undefined{Path: path, Hint: fmt.Sprintf("the %s has %d items", typeName(c), len(items))}, nil
 		}
-		return safe(c[n]), nil
+		return safe(items[n]), nil
 	case string:
 		r := []rune(c)
 		n, ok := toInt(i)
@@ -302,7 +318,17 @@ func (ev *evaluator) slice(x *sliceNode) (any, error) {
 	}
 	switch c := v.(type) {
 	case []any:
-		return pySlice(c, lo, hi, step)
+		out, err := pySlice(c, lo, hi, step)
+		if err != nil {
+			return nil, ev.fail(x, "%v", err)
+		}
+		return out, nil
+	case tuple:
+		out, err := pySlice(c.items, lo, hi, step)
+		if err != nil {
+			return nil, ev.fail(x, "%v", err)
+		}
+		return tuple{items: out}, nil
 	case string:
 		r := []rune(c)
 		items := make([]any, len(r))
@@ -446,6 +472,14 @@ func arith(op string, l, r any) (any, error) {
 				return append(slices.Clone(ll), rl...), nil
 			}
 		}
+		if lt, ok := l.(tuple); ok {
+			if rt, ok := r.(tuple); ok {
+				return tuple{items: append(slices.Clone(lt.items), rt.items...)}, nil
+			}
+		}
+		if _, ok := seqItems(l); ok {
+			return nil, fmt.Errorf("can only concatenate %s (not \"%s\") to %s", typeName(l), typeName(r), typeName(l))
+		}
 	case "-":
 		switch {
 		case bothInt:
@@ -475,13 +509,19 @@ func arith(op string, l, r any) (any, error) {
 			}
 			return strings.Repeat(s, int(max(ri, 0))), nil
 		}
-		if list, ok := l.([]any); ok && rInt {
+		if _, ok := seqItems(r); ok && lInt {
+			l, ri, rInt = r, li, true
+		}
+		if list, ok := seqItems(l); ok && rInt {
 			if ri > 0 && int64(len(list))*ri > maxRepeat {
 				return nil, errTooLarge
 			}
 			out := []any{}
 			for range max(ri, 0) {
 				out = append(out, list...)
+			}
+			if _, ok := l.(tuple); ok {
+				return tuple{items: out}, nil
 			}
 			return out, nil
 		}
@@ -569,11 +609,13 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// percentFormat is Python's "fmt" % args for %s, %d, %i, %f and %%.
+// percentFormat is Python's "fmt" % args for %s, %d, %i, %f and %%: a
+// tuple gives one argument per item, any other value (a list too) is the
+// only argument.
 func percentFormat(f string, args any) (any, error) {
-	list, ok := args.([]any)
-	if !ok {
-		list = []any{args}
+	list := []any{args}
+	if t, ok := args.(tuple); ok {
+		list = t.items
 	}
 	var b strings.Builder
 	n := 0
@@ -688,8 +730,12 @@ func contains(container, item any) (bool, error) {
 			return false, fmt.Errorf("'in <string>' requires string as left operand, not %s", typeName(item))
 		}
 		return strings.Contains(c, s), nil
-	case []any:
-		for _, e := range c {
+	case []any, tuple, *view:
+		items, _ := iterate(c)
+		if w, ok := c.(*view); ok && w.kind == "dict_keys" {
+			item = ToString(item) // drover's keys are strings; so is what a key matches
+		}
+		for _, e := range items {
 			if equal(e, item) {
 				return true, nil
 			}

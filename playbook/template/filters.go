@@ -70,24 +70,23 @@ var filters = map[string]filterFunc{
 	"sha1": func(ev *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 		return fHash(ev, in, []any{"sha1"}, nil)
 	},
-	"zip":        fZip,
-	"flatten":    fFlatten,
-	"abs":        fAbs,
-	"round":      fRound,
-	"type_debug": func(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) { return typeName(in), nil },
-	"indent":     fIndent,
-	"center":     fCenter,
+	"zip":         fZip,
+	"zip_longest": fZipLongest,
+	"flatten":     fFlatten,
+	"abs":         fAbs,
+	"round":       fRound,
+	"type_debug":  func(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) { return typeName(in), nil },
+	"indent":      fIndent,
+	"center":      fCenter,
 	"wordcount": func(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 		return int64(len(strings.Fields(ToString(in)))), nil
 	},
 	"format": func(_ *evaluator, in any, args []any, _ map[string]any) (any, error) {
-		return percentFormat(ToString(in), args)
+		return percentFormat(ToString(in), tuple{items: args})
 	},
 	"dictsort": fDictsort,
 	"batch":    fBatch,
-	"items": func(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
-		return (&method{recv: in, name: "items"}).call(nil, nil)
-	},
+	"items":    fItems,
 }
 
 // arg returns positional argument i, or keyword name, or def.
@@ -222,6 +221,10 @@ func fLength(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 		return int64(len([]rune(x))), nil
 	case []any:
 		return int64(len(x)), nil
+	case tuple:
+		return int64(len(x.items)), nil
+	case *view:
+		return int64(len(x.items)), nil
 	case *value.Dict:
 		return int64(x.Len()), nil
 	case map[string]any:
@@ -350,6 +353,10 @@ func setOp(op string) filterFunc {
 		var out []any
 		switch op {
 		case "union":
+			if concatenates(in) != concatenates(args[0]) {
+				_, err := arith("+", in, args[0]) // Ansible's a + b: a list and a tuple do not add up
+				return nil, err
+			}
 			out = append(slices.Clone(a), b...)
 		case "intersect":
 			for _, v := range a {
@@ -372,6 +379,14 @@ func setOp(op string) filterFunc {
 		}
 		return uniqueItems(out), nil
 	}
+}
+
+// concatenates reports whether v is a list: Ansible's set filters add
+// and search unhashable values such as lists as lists, and build sets of
+// hashable ones such as tuples and strings (drover keeps lists there).
+func concatenates(v any) bool {
+	_, ok := v.([]any)
+	return ok
 }
 
 func fSort(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
@@ -559,7 +574,7 @@ func fCombine(_ *evaluator, in any, args []any, kw map[string]any) (any, error) 
 	listMerge, _ := kw["list_merge"].(string)
 	dicts := []any{in}
 	for _, a := range args {
-		if l, ok := a.([]any); ok {
+		if l, ok := seqItems(a); ok {
 			dicts = append(dicts, l...)
 		} else {
 			dicts = append(dicts, a)
@@ -621,7 +636,27 @@ func without(a, b []any) []any {
 
 // fToJSON is json.dumps: keys in insertion order unless sort_keys=True.
 func fToJSON(_ *evaluator, in any, _ []any, kw map[string]any) (any, error) {
+	if err := jsonable(in); err != nil {
+		return nil, err
+	}
 	return pyJSONDump(in, "", ", ", ": ", truthy(kw["sort_keys"])), nil
+}
+
+// jsonable refuses what json.dumps cannot write: a dict view, which
+// Python's JSON encoder does not take for a list (a tuple it does).
+func jsonable(v any) error {
+	var found *view
+	holds(v, func(x any) bool {
+		w, ok := x.(*view)
+		if ok && found == nil {
+			found = w
+		}
+		return ok
+	}, 0)
+	if found != nil {
+		return fmt.Errorf("object of type %s is not JSON serializable; add | list", found.kind)
+	}
+	return nil
 }
 
 // fToNiceJSON sorts keys by default, as Ansible's to_nice_json does.
@@ -630,6 +665,9 @@ func fToNiceJSON(_ *evaluator, in any, args []any, kw map[string]any) (any, erro
 	sortKeys := true
 	if v, ok := kw["sort_keys"]; ok {
 		sortKeys = truthy(v)
+	}
+	if err := jsonable(in); err != nil {
+		return nil, err
 	}
 	return pyJSONDump(in, strings.Repeat(" ", int(n)), ",", ": ", sortKeys), nil
 }
@@ -669,7 +707,7 @@ func fSplitext(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 	if i := strings.LastIndexByte(base, '.'); i > 0 && strings.Trim(base[:i], ".") != "" {
 		ext = base[i:]
 	}
-	return []any{strings.TrimSuffix(p, ext), ext}, nil
+	return pair(strings.TrimSuffix(p, ext), ext), nil
 }
 
 func fTernary(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
@@ -709,7 +747,24 @@ func fHash(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// fZip is Python's zip, as Ansible's zip filter: a tuple of the i-th
+// items, as long as the shortest input.
 func fZip(_ *evaluator, in any, args []any, _ map[string]any) (any, error) {
+	return zipLists(in, args, false, nil)
+}
+
+// fZipLongest is itertools.zip_longest: as long as the longest input,
+// the missing items fillvalue (None unless given).
+func fZipLongest(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	for k := range kw {
+		if k != "fillvalue" {
+			return nil, fmt.Errorf("zip_longest() got an unexpected keyword argument '%s'", k)
+		}
+	}
+	return zipLists(in, args, true, kw["fillvalue"])
+}
+
+func zipLists(in any, args []any, longest bool, fill any) (any, error) {
 	lists := [][]any{}
 	for _, v := range append([]any{in}, args...) {
 		items, err := iterate(v)
@@ -720,15 +775,22 @@ func fZip(_ *evaluator, in any, args []any, _ map[string]any) (any, error) {
 	}
 	n := len(lists[0])
 	for _, l := range lists {
-		n = min(n, len(l))
+		if longest {
+			n = max(n, len(l))
+		} else {
+			n = min(n, len(l))
+		}
 	}
 	out := []any{}
 	for i := range n {
 		row := make([]any, len(lists))
 		for j, l := range lists {
-			row[j] = l[i]
+			row[j] = fill
+			if i < len(l) {
+				row[j] = l[i]
+			}
 		}
-		out = append(out, row)
+		out = append(out, tuple{items: row})
 	}
 	return out, nil
 }
@@ -743,7 +805,7 @@ func fFlatten(_ *evaluator, in any, args []any, kw map[string]any) (any, error) 
 			if it == nil && skipNulls {
 				continue
 			}
-			if l, ok := it.([]any); ok && (!hasLevels || depth < levels) {
+			if l, ok := seqItems(it); ok && (!hasLevels || depth < levels) {
 				out = append(out, flat(l, depth+1)...)
 			} else {
 				out = append(out, it)
@@ -751,7 +813,7 @@ func fFlatten(_ *evaluator, in any, args []any, kw map[string]any) (any, error) 
 		}
 		return out
 	}
-	items, ok := in.([]any)
+	items, ok := seqItems(unroll(in))
 	if !ok {
 		return nil, fmt.Errorf("flatten expects a list, got %s", typeName(in))
 	}
@@ -829,6 +891,15 @@ func fCenter(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 	return strings.Repeat(" ", left) + s + strings.Repeat(" ", n-left), nil
 }
 
+// fItems is Jinja2's items filter: a mapping's (key, value) pairs.
+func fItems(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
+	d, ok := asDict(in)
+	if !ok {
+		return nil, fmt.Errorf("can only get item pairs from a mapping, not %s", typeName(in))
+	}
+	return dictItems(d), nil
+}
+
 func fDictsort(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 	m, ok := asDict(in)
 	if !ok {
@@ -837,7 +908,7 @@ func fDictsort(_ *evaluator, in any, args []any, kw map[string]any) (any, error)
 	out := []any{}
 	for _, k := range slices.Sorted(slices.Values(m.Keys())) {
 		v, _ := m.Get(k)
-		out = append(out, []any{k, v})
+		out = append(out, pair(k, v))
 	}
 	if truthy(arg(args, kw, 2, "reverse", false)) {
 		slices.Reverse(out)
@@ -922,13 +993,14 @@ func pyJSONDump(v any, indent, itemSep, keySep string, sortKeys bool) string {
 			}
 			nl(depth)
 			b.WriteByte('}')
-		case []any:
-			if len(x) == 0 {
+		case []any, tuple:
+			items, _ := seqItems(x)
+			if len(items) == 0 {
 				b.WriteString("[]")
 				return
 			}
 			b.WriteByte('[')
-			for i, e := range x {
+			for i, e := range items {
 				if i > 0 {
 					b.WriteString(itemSep)
 				}

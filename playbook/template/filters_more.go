@@ -38,7 +38,7 @@ func extraFilters(t map[string]filterFunc) {
 		if err != nil {
 			return nil, err
 		}
-		return value.DumpYAML(in, s)
+		return dumpYAML(in, s)
 	}
 	t["to_nice_yaml"] = func(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 		indent, err := intArg(args, kw, 0, "indent", 4)
@@ -53,9 +53,12 @@ func extraFilters(t map[string]filterFunc) {
 		if err != nil {
 			return nil, err
 		}
-		return value.DumpYAML(in, s)
+		return dumpYAML(in, s)
 	}
 	t["product"] = fProduct
+	t["permutations"] = fPermutations
+	t["combinations"] = fCombinations
+	t["tojson"] = fTojson
 	t["from_yaml"] = func(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 		return value.ParseYAML("from_yaml", []byte(ToString(in)))
 	}
@@ -68,6 +71,15 @@ func extraFilters(t map[string]filterFunc) {
 	t["split"] = func(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 		return stringMethod(ToString(in), "split", args, kw)
 	}
+}
+
+// dumpYAML is value.DumpYAML for template values: Ansible's YAML dumper
+// writes a tuple as a list and cannot represent a dict view.
+func dumpYAML(v any, s value.YAMLStyle) (any, error) {
+	if holds(v, func(x any) bool { _, ok := x.(*view); return ok }, 0) {
+		return nil, fmt.Errorf("cannot represent an object: a dict view; add | list")
+	}
+	return value.DumpYAML(native(v), s)
 }
 
 func fTruncate(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
@@ -158,7 +170,7 @@ func fGroupby(_ *evaluator, in any, args []any, kw map[string]any) (any, error) 
 	})
 	out := []any{}
 	for _, g := range groups {
-		out = append(out, []any{g.key, g.items})
+		out = append(out, tuple{items: []any{g.key, g.items}, name: "_GroupTuple"})
 	}
 	return out, nil
 }
@@ -308,7 +320,7 @@ func fSubelements(_ *evaluator, in any, args []any, _ map[string]any) (any, erro
 			return nil, fmt.Errorf("the key %s should point to a list, got %s", key, typeName(v))
 		}
 		for _, s := range sub {
-			out = append(out, []any{it, s})
+			out = append(out, pair(it, s))
 		}
 	}
 	return out, nil
@@ -403,12 +415,12 @@ func fProduct(_ *evaluator, in any, args []any, kw map[string]any) (any, error) 
 			return nil, fmt.Errorf("product: more than a million combinations")
 		}
 	}
-	out := []any{[]any{}}
+	out := [][]any{{}}
 	for _, l := range lists {
-		var next []any
+		var next [][]any
 		for _, prefix := range out {
 			for _, x := range l {
-				next = append(next, append(slices.Clone(prefix.([]any)), x))
+				next = append(next, append(slices.Clone(prefix), x))
 			}
 		}
 		out = next
@@ -416,5 +428,118 @@ func fProduct(_ *evaluator, in any, args []any, kw map[string]any) (any, error) 
 			return nil, fmt.Errorf("product: more than a million combinations")
 		}
 	}
-	return out, nil
+	tuples := make([]any, len(out))
+	for i, items := range out {
+		tuples[i] = tuple{items: items}
+	}
+	return tuples, nil
+}
+
+// maxCombinations bounds what permutations and combinations build, as
+// product is bounded.
+const maxCombinations = 1_000_000
+
+// fPermutations is itertools.permutations: every ordering of r of the
+// items (all of them by default) as a tuple, in the order of the items'
+// positions.
+func fPermutations(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	items, err := iterate(in)
+	if err != nil {
+		return nil, fmt.Errorf("permutations: %v", err)
+	}
+	r := int64(len(items))
+	if v := arg(args, kw, 0, "r", nil); v != nil {
+		n, ok := toInt(v)
+		if !ok {
+			return nil, fmt.Errorf("permutations: r must be an integer, not %s", typeName(v))
+		}
+		r = n
+	}
+	if r < 0 {
+		return nil, fmt.Errorf("permutations: r must be non-negative")
+	}
+	out := []any{}
+	if r > int64(len(items)) {
+		return out, nil
+	}
+	used := make([]bool, len(items))
+	pick := make([]any, 0, r)
+	var walk func() error
+	walk = func() error {
+		if int64(len(pick)) == r {
+			if len(out) >= maxCombinations {
+				return fmt.Errorf("permutations: more than a million results")
+			}
+			out = append(out, tuple{items: slices.Clone(pick)})
+			return nil
+		}
+		for i, it := range items {
+			if used[i] {
+				continue
+			}
+			used[i], pick = true, append(pick, it)
+			if err := walk(); err != nil {
+				return err
+			}
+			used[i], pick = false, pick[:len(pick)-1]
+		}
+		return nil
+	}
+	return out, walk()
+}
+
+// fCombinations is itertools.combinations: every choice of r items, in
+// their order, as a tuple.
+func fCombinations(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	items, err := iterate(in)
+	if err != nil {
+		return nil, fmt.Errorf("combinations: %v", err)
+	}
+	v := arg(args, kw, 0, "r", nil)
+	r, ok := toInt(v)
+	if !ok {
+		return nil, fmt.Errorf("combinations: r must be an integer, not %s", typeName(v))
+	}
+	if r < 0 {
+		return nil, fmt.Errorf("combinations: r must be non-negative")
+	}
+	out := []any{}
+	var pick []any
+	var walk func(from int) error
+	walk = func(from int) error {
+		if int64(len(pick)) == r {
+			if len(out) >= maxCombinations {
+				return fmt.Errorf("combinations: more than a million results")
+			}
+			out = append(out, tuple{items: slices.Clone(pick)})
+			return nil
+		}
+		for i := from; int64(len(items)-i) >= r-int64(len(pick)); i++ { // enough items left to finish
+			pick = append(pick, items[i])
+			if err := walk(i + 1); err != nil {
+				return err
+			}
+			pick = pick[:len(pick)-1]
+		}
+		return nil
+	}
+	return out, walk(0)
+}
+
+// fTojson is Jinja2's tojson: json.dumps with sorted keys, and <, >, &
+// and ' escaped so the text is safe inside HTML.
+func fTojson(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	if err := jsonable(in); err != nil {
+		return nil, err
+	}
+	indent, sep := "", ", "
+	if v := arg(args, kw, 0, "indent", nil); v != nil {
+		n, ok := toInt(v)
+		if !ok {
+			return nil, fmt.Errorf("tojson: indent must be an integer, not %s", typeName(v))
+		}
+		indent, sep = strings.Repeat(" ", int(max(n, 0))), ","
+	}
+	s := pyJSONDump(in, indent, sep, ": ", true)
+	return strings.NewReplacer("<", `\u003c`, ">", `\u003e`, "&", `\u0026`, "'", `\u0027`).Replace(s), nil
 }

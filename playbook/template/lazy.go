@@ -47,7 +47,10 @@ func (l *Lazy) WithVault(keys *vault.Keyring) *Lazy {
 	return l
 }
 
-// Lookup returns the rendered value of name.
+// Lookup returns the rendered value of name, as templates see it: a
+// variable such as "{{ d.items() | list }}" keeps its tuples, as it does
+// in Ansible. What leaves the template layer goes through
+// [Cache.RenderString] or [Expr.Eval], which make them lists.
 func (l *Lazy) Lookup(name string) (any, bool) {
 	l.mu.Lock()
 	if v, ok := l.resolved[name]; ok {
@@ -84,7 +87,7 @@ func (l *Lazy) Lookup(name string) (any, bool) {
 func (l *Lazy) render(v any) (any, error) {
 	switch x := v.(type) {
 	case string:
-		return l.cache.RenderString(x, l)
+		return l.cache.render(x, l)
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
@@ -125,7 +128,7 @@ func (l *Lazy) render(v any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return l.cache.RenderString(plain, l)
+		return l.cache.render(plain, l)
 	}
 	return v, nil
 }

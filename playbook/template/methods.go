@@ -3,6 +3,8 @@ package template
 import (
 	"fmt"
 	"github.com/drover/drover/playbook/value"
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -27,7 +29,7 @@ func isMethod(v any, name string) bool {
 		return stringMethods[name]
 	case *value.Dict, map[string]any, Mapping:
 		return dictMethods[name]
-	case []any:
+	case []any, tuple:
 		return listMethods[name]
 	}
 	return false
@@ -132,7 +134,41 @@ var globals = map[string]func(args []any, kw map[string]any) (any, error){
 		}
 		return out, nil
 	},
-	"dict": func(_ []any, kw map[string]any) (any, error) { return kw, nil },
+	"dict": pyDict,
+}
+
+// pyDict is Python's dict(): the pairs of an iterable (dict(keys |
+// zip(values)), dict(d.items())) or a mapping's entries, then the keyword
+// arguments.
+func pyDict(args []any, kw map[string]any) (any, error) {
+	if len(args) > 1 {
+		return nil, fmt.Errorf("dict expected at most 1 argument, got %d", len(args))
+	}
+	out := value.NewDict(len(kw))
+	if len(args) == 1 {
+		if d, ok := asDict(args[0]); ok {
+			out = d.Clone()
+		} else {
+			items, err := iterate(args[0])
+			if err != nil {
+				return nil, err
+			}
+			for i, it := range items {
+				kv, err := iterate(it)
+				if err != nil {
+					return nil, fmt.Errorf("cannot convert dictionary update sequence element #%d to a sequence", i)
+				}
+				if len(kv) != 2 {
+					return nil, fmt.Errorf("dictionary update sequence element #%d has length %d; 2 is required", i, len(kv))
+				}
+				out.Set(ToString(kv[0]), kv[1])
+			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(kw)) {
+		out.Set(k, kw[k])
+	}
+	return out, nil
 }
 
 func (m *method) call(args []any, kw map[string]any) (any, error) {
@@ -143,23 +179,19 @@ func (m *method) call(args []any, kw map[string]any) (any, error) {
 		d, _ := asDict(r)
 		switch m.name {
 		case "items":
-			out := make([]any, 0, d.Len())
-			for k, v := range d.All() {
-				out = append(out, []any{k, v})
-			}
-			return out, nil
+			return &view{kind: "dict_items", items: dictItems(d)}, nil
 		case "keys":
 			out := make([]any, 0, d.Len())
 			for _, k := range d.Keys() {
 				out = append(out, k)
 			}
-			return out, nil
+			return &view{kind: "dict_keys", items: out}, nil
 		case "values":
 			out := make([]any, 0, d.Len())
 			for _, v := range d.All() {
 				out = append(out, v)
 			}
-			return out, nil
+			return &view{kind: "dict_values", items: out}, nil
 		case "get":
 			if len(args) == 0 {
 				return nil, fmt.Errorf("expected at least 1 argument")
@@ -172,23 +204,27 @@ func (m *method) call(args []any, kw map[string]any) (any, error) {
 			}
 			return nil, nil
 		}
-	case []any:
+	case []any, tuple:
+		items, _ := seqItems(m.recv)
 		switch m.name {
 		case "count":
 			n := int64(0)
-			for _, e := range r {
+			for _, e := range items {
 				if len(args) > 0 && equal(e, args[0]) {
 					n++
 				}
 			}
 			return n, nil
 		case "index":
-			for i, e := range r {
+			for i, e := range items {
 				if len(args) > 0 && equal(e, args[0]) {
 					return int64(i), nil
 				}
 			}
-			return nil, fmt.Errorf("value is not in list")
+			if _, ok := m.recv.(tuple); ok {
+				return nil, fmt.Errorf("tuple.index(x): x not in tuple")
+			}
+			return nil, fmt.Errorf("%s is not in list", repr(firstOr(args, nil)))
 		}
 	}
 	return nil, fmt.Errorf("no method %s", m.name)
@@ -244,11 +280,12 @@ func stringMethod(s, name string, args []any, kw map[string]any) (any, error) {
 		}
 		return out, nil
 	case "startswith", "endswith":
-		prefixes := args
-		if len(args) == 1 {
-			if l, ok := args[0].([]any); ok {
-				prefixes = l
-			}
+		if len(args) == 0 {
+			return nil, fmt.Errorf("%s expected at least 1 argument, got 0", name)
+		}
+		prefixes := args[:1]
+		if t, ok := args[0].(tuple); ok {
+			prefixes = t.items
 		}
 		for _, p := range prefixes {
 			if _, ok := p.(string); !ok {
@@ -403,12 +440,25 @@ func lines(s string) []string {
 	return parts
 }
 
+// dictItems are d's (key, value) pairs, as dict.items() yields them.
+func dictItems(d *value.Dict) []any {
+	out := make([]any, 0, d.Len())
+	for k, v := range d.All() {
+		out = append(out, pair(k, v))
+	}
+	return out
+}
+
 // iterate returns the items of a list, the keys of a dict or the characters
 // of a string, as Python's iteration does.
 func iterate(v any) ([]any, error) {
 	switch x := v.(type) {
 	case []any:
 		return x, nil
+	case tuple:
+		return x.items, nil
+	case *view:
+		return x.items, nil
 	case *value.Dict, map[string]any, Mapping:
 		d, _ := asDict(x)
 		out := make([]any, 0, d.Len())

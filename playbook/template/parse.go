@@ -27,7 +27,7 @@ func parseExpr(src string, escapes bool) (*Expr, error) {
 		return nil, err
 	}
 	p := &parser{toks: toks}
-	root, err := p.expr()
+	root, err := p.tuple()
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +75,28 @@ func describe(t token) string {
 	default:
 		return fmt.Sprintf("%q", t.val)
 	}
+}
+
+// tuple parses a whole expression, where Jinja2 reads a tuple without
+// parentheses: {{ 1, 2 }} and {% set a = 1, 2 %} make (1, 2).
+func (p *parser) tuple() (node, error) {
+	x, err := p.expr()
+	if err != nil || !p.isOp(",") {
+		return x, err
+	}
+	t := &listLit{pos: x.position(), items: []node{x}, tuple: true}
+	for p.isOp(",") {
+		p.next()
+		if p.peek().kind == tokEOF {
+			break // a trailing comma: {{ 1, }} is (1,)
+		}
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		t.items = append(t.items, x)
+	}
+	return t, nil
 }
 
 // expr parses an inline if: a if cond else b.

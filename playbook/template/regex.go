@@ -144,7 +144,7 @@ func fRegexFindall(_ *evaluator, in any, args []any, kw map[string]any) (any, er
 			for i, s := range m[1:] {
 				g[i] = s
 			}
-			out = append(out, g)
+			out = append(out, tuple{items: g}) // re.findall gives a tuple of the groups
 		}
 	}
 	return out, nil

@@ -52,8 +52,17 @@ var singleVar = regexp.MustCompile(`^\{\{\s*(\w*)\s*\}\}$`)
 // other values become text ({{ 'abc' | length }} is "3").
 //
 // Strings with block tags ({% if %}, {% for %}...) render as documents.
-// Errors carry the byte offset of the failing part within s.
+// Errors carry the byte offset of the failing part within s. Tuples in
+// the value come back as lists, as Ansible hands them on.
 func (c *Cache) RenderString(s string, scope Scope) (any, error) {
+	v, err := c.render(s, scope)
+	return native(v), err
+}
+
+// render is RenderString keeping tuples, for variables that templates go
+// on using: Ansible reads "{{ d.items() | list }}" back as a list of
+// tuples.
+func (c *Cache) render(s string, scope Scope) (any, error) {
 	if !IsTemplate(s) {
 		return s, nil
 	}
@@ -109,7 +118,7 @@ func (c *Cache) RenderString(s string, scope Scope) (any, error) {
 		if err != nil {
 			return nil, shift(err, open+2)
 		}
-		v, err := e.Eval(scope)
+		v, err := e.eval(scope)
 		if err != nil {
 			return nil, shift(err, open+2)
 		}
@@ -120,11 +129,13 @@ func (c *Cache) RenderString(s string, scope Scope) (any, error) {
 	}
 	out := b.String()
 	if parts == 1 && expr {
-		switch single.(type) {
+		switch single := unroll(single).(type) {
 		case nil:
 			return nil, nil
 		case []any, *value.Dict, map[string]any, bool:
-			return single, nil
+			if v, ok := reread(single); ok {
+				return v, nil
+			}
 		}
 	}
 	return literalLooking(out), nil
@@ -202,7 +213,7 @@ func literalLooking(s string) any {
 	if err != nil {
 		return s
 	}
-	v, err := e.Eval(Vars{})
+	v, err := e.eval(Vars{})
 	if err != nil {
 		return s
 	}

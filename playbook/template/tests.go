@@ -29,14 +29,21 @@ var tests = map[string]testFunc{
 		}
 		return false, nil
 	},
-	"sequence": func(v any, _ []any) (bool, error) { return isAny[string, []any, value.Unsafe](v) || isDict(v), nil },
-	"iterable": func(v any, _ []any) (bool, error) { return isAny[string, []any, value.Unsafe](v) || isDict(v), nil },
-	"true":     func(v any, _ []any) (bool, error) { return v == true, nil },
-	"false":    func(v any, _ []any) (bool, error) { return v == false, nil },
-	"truthy":   func(v any, _ []any) (bool, error) { return truthy(v), nil },
-	"falsy":    func(v any, _ []any) (bool, error) { return !truthy(v), nil },
-	"even":     intTest(func(n int64) bool { return n%2 == 0 }),
-	"odd":      intTest(func(n int64) bool { return n%2 != 0 }),
+	// A sequence has a length and items by index (a dict passes: Jinja2
+	// asks for __getitem__); a dict view only iterates.
+	"sequence": func(v any, _ []any) (bool, error) {
+		return isAny[string, []any, value.Unsafe, tuple](v) || isDict(v), nil
+	},
+	"iterable": func(v any, _ []any) (bool, error) {
+		_, isView := v.(*view)
+		return isView || isAny[string, []any, value.Unsafe, tuple](v) || isDict(v), nil
+	},
+	"true":   func(v any, _ []any) (bool, error) { return v == true, nil },
+	"false":  func(v any, _ []any) (bool, error) { return v == false, nil },
+	"truthy": func(v any, _ []any) (bool, error) { return truthy(v), nil },
+	"falsy":  func(v any, _ []any) (bool, error) { return !truthy(v), nil },
+	"even":   intTest(func(n int64) bool { return n%2 == 0 }),
+	"odd":    intTest(func(n int64) bool { return n%2 != 0 }),
 	"divisibleby": func(v any, args []any) (bool, error) {
 		n, ok1 := toInt(v)
 		d, ok2 := toInt(firstOr(args, nil))
@@ -90,9 +97,9 @@ func isType[T any](v any, _ []any) (bool, error) {
 	return ok, nil
 }
 
-func isAny[A, B, C any](v any) bool {
+func isAny[A, B, C, D any](v any) bool {
 	switch v.(type) {
-	case A, B, C:
+	case A, B, C, D:
 		return true
 	}
 	return false

@@ -42,6 +42,10 @@ func truthy(v any) bool {
 		return x != ""
 	case []any:
 		return len(x) > 0
+	case tuple:
+		return len(x.items) > 0
+	case *view:
+		return len(x.items) > 0
 	case *value.Dict:
 		return x.Len() > 0
 	case map[string]any:
@@ -72,11 +76,7 @@ func ToString(v any) string {
 	case float64:
 		return pyFloat(x)
 	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = repr(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return "[" + reprItems(x) + "]"
 	case *value.Dict:
 		parts := make([]string, 0, x.Len())
 		for k, e := range x.All() {
@@ -94,12 +94,13 @@ func ToString(v any) string {
 }
 
 // finalize is how Ansible prints a {{ }} value into text: as str(), but
-// None prints nothing (its templar's finalize hook).
+// None prints nothing and a dict view prints as the list of its items
+// (its templar's finalize hook).
 func finalize(v any) string {
 	if v == nil {
 		return ""
 	}
-	return ToString(v)
+	return ToString(unroll(v))
 }
 
 // repr is Python's repr(): strings quoted, the rest as str().
@@ -207,7 +208,7 @@ func dictGet(v any, k string) (any, bool) {
 
 // typeName is Python's name for a value's type, for error messages.
 func typeName(v any) string {
-	switch v.(type) {
+	switch x := v.(type) {
 	case nil:
 		return "NoneType"
 	case bool:
@@ -220,6 +221,10 @@ func typeName(v any) string {
 		return "str"
 	case []any:
 		return "list"
+	case tuple:
+		return x.typeName()
+	case *view:
+		return x.kind
 	case *value.Dict, map[string]any, Mapping:
 		return "dict"
 	case *Undefined:
@@ -277,15 +282,12 @@ func equal(a, b any) bool {
 		return ok && x == y
 	case []any:
 		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !equal(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
+		return ok && equalItems(x, y)
+	case tuple:
+		y, ok := b.(tuple)
+		return ok && equalItems(x.items, y.items)
+	case *view:
+		return equalViews(x, b)
 	case *value.Dict, map[string]any, Mapping:
 		dx, _ := asDict(x)
 		dy, ok := asDict(b)
@@ -308,6 +310,38 @@ func equal(a, b any) bool {
 	return false
 }
 
+func equalItems(x, y []any) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if !equal(x[i], y[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// equalViews is == on a dict view: keys and items views compare as sets
+// (with each other's kind only), a values view only to itself.
+func equalViews(x *view, b any) bool {
+	y, ok := b.(*view)
+	switch {
+	case !ok:
+		return false
+	case x == y:
+		return true
+	case x.kind != y.kind || x.kind == "dict_values" || len(x.items) != len(y.items):
+		return false
+	}
+	for _, e := range x.items {
+		if in, _ := contains(y.items, e); !in {
+			return false
+		}
+	}
+	return true
+}
+
 // less is Python's <, or an error for types that do not order.
 func less(a, b any) (bool, error) {
 	if fa, ok := toFloat(a); ok {
@@ -320,15 +354,22 @@ func less(a, b any) (bool, error) {
 			return x < y, nil
 		}
 	}
-	if x, ok := a.([]any); ok {
-		if y, ok := b.([]any); ok {
-			for i := 0; i < len(x) && i < len(y); i++ {
-				if !equal(x[i], y[i]) {
-					return less(x[i], y[i])
-				}
+	x, okA := a.([]any)
+	y, okB := b.([]any)
+	if ta, ok := a.(tuple); ok {
+		x, okA = ta.items, true
+		tb, ok := b.(tuple)
+		y, okB = tb.items, ok
+	} else if _, ok := b.(tuple); ok {
+		okB = false
+	}
+	if okA && okB {
+		for i := 0; i < len(x) && i < len(y); i++ {
+			if !equal(x[i], y[i]) {
+				return less(x[i], y[i])
 			}
-			return len(x) < len(y), nil
 		}
+		return len(x) < len(y), nil
 	}
 	return false, fmt.Errorf("'<' not supported between instances of '%s' and '%s'", typeName(a), typeName(b))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/drover/drover/connection"
 	"github.com/drover/drover/connection/sshtest"
@@ -106,4 +107,43 @@ func benchConn(b *testing.B, s *sshtest.Server, user string) connection.Conn {
 		b.Fatal(err)
 	}
 	return c
+}
+
+// BenchmarkNewRun is what a new run pays for its first command on a host:
+// a new pool that dials and runs one command, then closes. Persisted, the
+// dial is a local handshake with the daemon, which holds the connection.
+func BenchmarkNewRun(b *testing.B) {
+	s := sshtest.Start(b, sshtest.Options{})
+	users := sshtest.TestUsers(b)
+	key, _ := sshtest.ClientKey(b)
+	known := s.WriteKnownHosts(b)
+	home := b.TempDir()
+	target := connection.Target{Name: s.Host, Host: s.Host, Port: s.Port, User: users.Login, KeyFiles: []string{key}}
+	runOnce := func(b *testing.B, persist *connection.Persist) {
+		pool, err := connection.NewPool(connection.Config{HomeDir: home, KnownHostsFiles: []string{known}, HostKeyPolicy: connection.HostKeyStrict, Persist: persist})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer pool.Close()
+		c, err := pool.Conn(b.Context(), target)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Exec(b.Context(), &connection.Cmd{Line: "true"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("direct", func(b *testing.B) {
+		for b.Loop() {
+			runOnce(b, nil)
+		}
+	})
+	b.Run("persisted", func(b *testing.B) {
+		d := newDaemon(b)
+		persist := d.persist(time.Minute)
+		runOnce(b, persist) // the daemon's first dial
+		for b.Loop() {
+			runOnce(b, persist)
+		}
+	})
 }

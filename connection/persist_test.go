@@ -34,7 +34,7 @@ type daemon struct {
 	running int
 }
 
-func newDaemon(t *testing.T) *daemon {
+func newDaemon(t testing.TB) *daemon {
 	t.Helper()
 	d := &daemon{dir: filepath.Join(t.TempDir(), "persist"), done: make(chan error, 1)}
 	d.cancel = func() {}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drover/drover/inventory"
+	"github.com/drover/drover/playbook/source"
 	"github.com/drover/drover/playbook/template"
 	"github.com/drover/drover/playbook/value"
 	"golang.org/x/sync/errgroup"
@@ -299,13 +300,26 @@ func (pr *playRun) runFree(ctx context.Context) {
 		_ = g.Wait()
 		close(pr.sink)
 	}()
-	last := Event{}
+	// Banners come lazily, as Ansible's default callback prints them under
+	// the free strategy: before a result of another task than the last
+	// one shown, so a task that shows no result (a meta that ran) has none.
+	type taskKey struct {
+		pos  source.Pos
+		name string
+	}
+	starts := map[taskKey]Event{}
+	var shown *taskKey
 	for e := range pr.sink {
-		if (e.Kind == KindTaskStart || e.Kind == KindHandlerStart) && e.Kind == last.Kind && e.Pos == last.Pos && e.Task == last.Task {
-			continue // hosts that start the same task one after another share its banner
-		}
-		if e.Kind == KindTaskStart || e.Kind == KindHandlerStart {
-			last = e
+		k := taskKey{e.Pos, e.Task}
+		switch e.Kind {
+		case KindTaskStart, KindHandlerStart:
+			starts[k] = e
+			continue
+		case KindResult, KindItem, KindRetry:
+			if b, ok := starts[k]; ok && (shown == nil || *shown != k) {
+				pr.run.report(b)
+				shown = &k
+			}
 		}
 		pr.run.report(e)
 	}

@@ -42,20 +42,10 @@ func newFixture(t *testing.T, cfg connection.Config, servers ...*sshtest.Server)
 	if err := os.WriteFile(f.known, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HomeDir == "" {
-		cfg.HomeDir = f.home
+	if cfg.HomeDir != "" {
+		f.home = cfg.HomeDir
 	}
-	cfg.KnownHostsFiles = append(cfg.KnownHostsFiles, f.known)
-	if cfg.HostKeyPolicy == connection.HostKeyDefault {
-		cfg.HostKeyPolicy = connection.HostKeyStrict
-	}
-	pool, err := connection.NewPool(cfg)
-	if err != nil {
-		t.Fatalf("NewPool: %v", err)
-	}
-	t.Cleanup(func() { pool.Close() })
-	f.pool = pool
-	return f
+	return f.another(t, cfg)
 }
 
 func (f *fixture) target(s *sshtest.Server, user string) connection.Target {

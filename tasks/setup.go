@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	_ "embed" // setup.sh
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -20,11 +21,21 @@ import (
 //go:embed setup.sh
 var setupScript string
 
+// setupFollowUpScript runs what setup.sh left out for Go to derive, on the
+// rare host where Go finds it cannot.
+//
+//go:embed setup_followup.sh
+var setupFollowUpScript string
+
 // setupModule gathers facts as Ansible's setup module (gather_facts) does,
 // under the same names and types, in one round trip: setup.sh prints the
 // raw files and command outputs the chosen collectors need, and Go turns
 // them into facts. The host needs only a POSIX shell; tools such as ip,
-// getent or lsb_release are used when present.
+// getent or lsb_release are used when present. Where Go can compute a
+// command's answer from what the script prints anyway, the script does not
+// run it (each process costs the host about a millisecond of CPU); on the
+// rare host where Go then finds it cannot, a second round trip
+// (setup_followup.sh) runs those commands.
 //
 // Arguments: gather_subset (a list or comma-separated text; default all;
 // collector names such as min, hardware, network, virtual, or fact names,
@@ -109,14 +120,59 @@ func (setupModule) Run(ctx context.Context, env *Env, args Args) (*Result, error
 		return nil, err
 	}
 	o, err := parseSetupOutput(out.stdout, nonce)
+	err = checkSetupAnswer(err, out)
+	if err == nil && len(o.pending) > 0 {
+		err = o.followUp(ctx, env)
+	}
 	if err != nil {
-		msg := fmt.Sprintf("%v (rc=%d)", err, out.rc)
-		if s := strings.TrimSpace(out.stderr); s != "" {
-			msg += ": " + s
+		var fail *setupFailure
+		if !errors.As(err, &fail) {
+			return nil, err
 		}
-		return &Result{Failed: true, Msg: msg}, nil
+		return &Result{Failed: true, Msg: fail.Error()}, nil
 	}
 	return &Result{Data: map[string]any{"ansible_facts": gatherFacts(o, chosen, a)}}, nil
+}
+
+// setupFailure is a fact script whose answer does not parse: setup fails
+// (Result.Failed) with this message rather than erroring.
+type setupFailure struct{ msg string }
+
+func (e *setupFailure) Error() string { return e.msg }
+
+// checkSetupAnswer turns a parse error of a script's answer into a
+// setupFailure that shows the exit status and stderr.
+func checkSetupAnswer(err error, out output) error {
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf("%v (rc=%d)", err, out.rc)
+	if s := strings.TrimSpace(out.stderr); s != "" {
+		msg += ": " + s
+	}
+	return &setupFailure{msg}
+}
+
+// followUp runs setup_followup.sh for the sections setup.sh left to Go
+// that Go could not derive, and adds them to o.
+func (o *setupOutput) followUp(ctx context.Context, env *Env) error {
+	nonce := newNonce()
+	line := "sh -s " + connection.QuoteAll(append([]string{nonce}, o.pending...)...)
+	out, err := run(ctx, env, line, strings.NewReader(setupFollowUpScript))
+	if err != nil {
+		return err
+	}
+	more, err := parseSetupOutput(out.stdout, nonce)
+	if err := checkSetupAnswer(err, out); err != nil {
+		return err
+	}
+	for _, name := range o.pending {
+		if s := more.sections[name]; s != nil {
+			o.sections[name] = s
+		}
+	}
+	o.pending = nil
+	return nil
 }
 
 // setupCommand is the command line that runs setup.sh, given on standard

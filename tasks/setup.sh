@@ -3,6 +3,12 @@
 # list of which paths exist. All interpretation happens in Go, so this stays
 # plain POSIX sh (dash, bash, busybox) and any tool may be missing.
 #
+# Each process it starts costs the host about a millisecond of CPU, so it
+# starts one only for what neither the shell nor Go can get otherwise: the
+# shell reads the short files itself, Go derives what it can from the
+# output, and one grep prints all the other files. (The shell's read takes
+# one system call per byte, which is why it reads only short files.)
+#
 # It is read from standard input (sh -s NONCE ...), so that the command line
 # stays one short line whatever the login shell, and sudo logs no script.
 # All of it is one function, read whole before it runs: nothing it starts
@@ -20,6 +26,8 @@ main() {
 	m="@@$1" fp=$2 to=$3 tjan=$4 tjul=$5
 	shift 5
 	want=" $* "
+	nl='
+'
 
 	has() { case $want in *" $1 "*) return 0 ;; esac; return 1; }
 	have() { command -v "$1" >/dev/null 2>&1; }
@@ -39,6 +47,43 @@ main() {
 	tmo() {
 		if [ -n "$tmo_bin" ]; then timeout "$to" "$@"; else "$@"; fi
 	}
+	# get FILE: got is FILE's text without its last newline, read by the
+	# shell; false when FILE cannot be read or is empty.
+	get() {
+		got= g=
+		{
+			IFS= read -r got || [ -n "$got" ] || return
+			while IFS= read -r g || [ -n "$g" ]; do
+				got=$got$nl$g g=
+			done
+		} 2>/dev/null <"$1"
+	}
+
+	# lsbmin: whether the lsb_release found, at lb, is the one Go can stand in
+	# for: Debian's lsb-release-minimal 12.0-1 by dpkg's word (Go checks the
+	# script itself, which grep prints), with nothing in the environment that
+	# the script would read instead of os-release, and the tools it runs.
+	lsbmin() {
+		lb=
+		lb_ifs=$IFS
+		IFS=:
+		set -f
+		for d in $PATH; do
+			if [ -f "$d/lsb_release" ] && [ -x "$d/lsb_release" ]; then
+				lb=$d/lsb_release
+				break
+			fi
+		done
+		IFS=$lb_ifs
+		set +f
+		case $lb in /*) ;; *) return 1 ;; esac
+		case $lb in *[!A-Za-z0-9/._+-]*) return 1 ;; esac
+		[ "$lb" -ef /usr/bin/lsb_release ] 2>/dev/null || return 1
+		{ IFS= read -r h; } 2>/dev/null </var/lib/dpkg/info/lsb-release.md5sums || return 1
+		[ "$h" = 'ea9d75d89eb0db5bda8ebe14a102f4d0  usr/bin/lsb_release' ] || return 1
+		[ -x /bin/sh ] && have getopt && have cut && have tr || return 1
+		[ -z "${LSB_OS_RELEASE+x}${os_release+x}${ID+x}${NAME+x}${PRETTY_NAME+x}${VERSION_ID+x}${VERSION_CODENAME+x}" ]
+	}
 
 	sec start
 	if have timeout; then tmo_bin=1; else tmo_bin=; fi
@@ -46,8 +91,16 @@ main() {
 	# The environment and the local facts come first, before this script changes
 	# PATH and the locale, so that both see the login environment.
 	if has env || has chroot; then
-		sec env0
-		env -0 2>/dev/null || { sec env; env; }
+		# dash hands its children exactly the variables its export -p lists
+		# (those it imported with valid names, and those it exported): the
+		# builtin spares env(1).
+		if [ "/proc/$$/exe" -ef /bin/dash ]; then
+			sec export
+			export -p
+		else
+			sec env0
+			env -0 2>/dev/null || { sec env; env; }
+		fi
 	fi
 
 	if has local; then
@@ -77,7 +130,18 @@ main() {
 	# Ansible looks for its helpers in the sbin directories too.
 	PATH=${PATH:+$PATH:}/sbin:/usr/sbin:/usr/local/sbin
 
-	u=$(uname -snrvm 2>/dev/null)
+	# `uname -snrvm` is uname(2), which /proc/sys/kernel shows as well, unless
+	# a personality (linux32, uname26) rewrites what uname(2) says.
+	if get /proc/self/personality && [ "$got" = 00000000 ] &&
+		get /proc/sys/kernel/ostype && u=$got &&
+		get /proc/sys/kernel/hostname && u="$u $got" &&
+		get /proc/sys/kernel/osrelease && u="$u $got" &&
+		get /proc/sys/kernel/version && u="$u $got" &&
+		get /proc/sys/kernel/arch; then
+		u="$u $got"
+	else
+		u=$(uname -snrvm 2>/dev/null)
+	fi
 	sec uname
 	printf '%s\n' "$u"
 	sys=${u%% *}
@@ -89,12 +153,36 @@ main() {
 		command -v "$b" 2>/dev/null
 	done
 
+	# The shell's own uid and gid, for `id`: Uid and Gid are near the top of
+	# the status file, so reading stops there.
+	ruid= euid= ids=
+	if [ "$sys" = Linux ]; then
+		{
+			while IFS= read -r g; do
+				case $g in
+				Uid:*) ids=$g ;;
+				Gid:*)
+					ids=$ids$nl$g
+					break
+					;;
+				esac
+			done
+		} 2>/dev/null </proc/self/status
+		set -- $ids
+		if [ $# = 10 ] && [ "$1" = Uid: ] && [ "$6" = Gid: ]; then
+			case $2$3$7 in *[!0-9]*) ids= ;; *) ruid=$2 euid=$3 ;; esac
+		else
+			ids=
+		fi
+	fi
+
 	# c lists the paths (shell patterns) to report on: whether they exist, and
 	# the contents of those that are readable files. x lists paths whose
 	# existence alone matters, l possible symlinks.
 	c=
 	x=
 	l=
+	dmi=/sys/devices/virtual/dmi/id
 	add() { c="$c $*"; }
 	addx() { x="$x $*"; }
 
@@ -116,17 +204,29 @@ main() {
 		fi
 	fi
 	if has distribution || has lsb; then
-		add /etc/os-release /usr/lib/os-release /etc/lsb-release /etc/debian_version \
-			'/etc/*-release' '/etc/*_release' '/etc/*-version' '/etc/*_version' \
+		# The patterns cover /etc/os-release, lsb-release and debian_version.
+		add /usr/lib/os-release '/etc/*[-_]release' '/etc/*[-_]version' \
 			/etc/coreos/update.conf /etc/release /etc/product
 		l="$l /etc/products.d/baseproduct"
-		have lsb_release && run lsb_release lsb_release -a
+		if have lsb_release; then
+			if lsbmin; then
+				# Go prints what it would, from os-release.
+				sec lsbmin "$lb"
+				add "$lb"
+			else
+				run lsb_release lsb_release -a
+			fi
+		fi
 		case $sys in
 		Darwin) run swvers sw_vers -productVersion ;;
 		OpenBSD | NetBSD | DragonFly) run kernver sysctl -n kern.version ;;
 		esac
 	fi
-	has selinux && addx /sys/fs/selinux && add /sys/fs/selinux/enforce /sys/fs/selinux/policyvers /etc/selinux/config
+	if has selinux; then
+		addx /sys/fs/selinux
+		add /etc/selinux/config
+		[ -d /sys/fs/selinux ] && add /sys/fs/selinux/enforce /sys/fs/selinux/policyvers
+	fi
 	has apparmor && addx /sys/kernel/security/apparmor
 	has fips && add /proc/sys/crypto/fips_enabled
 	has cmdline && add /proc/cmdline
@@ -151,17 +251,34 @@ main() {
 	if has service_mgr; then
 		add /proc/1/comm
 		addx /run/systemd/system/ /dev/.run/systemd/ /dev/.systemd/ /etc/init/ /sbin/openrc /etc/init.d/
-		l="$l /sbin/init"
+		# Go reads /sbin/init's link only when process 1's name does not name
+		# the service manager (gatherServiceMgr): a plain name other than init
+		# or a shell does.
+		if get /proc/1/comm; then
+			case $got in
+			"" | init | *sh | *[!A-Za-z0-9_.+-]*) l="$l /sbin/init" ;;
+			esac
+		else
+			l="$l /sbin/init"
+		fi
 		[ -r /proc/1/comm ] || run ps1 ps -p 1 -o comm
 	fi
 	if has user; then
-		i=$(id 2>/dev/null)
-		sec id
-		printf '%s\n' "$i"
-		uid=${i#uid=}
-		uid=${uid%%[!0-9]*}
 		# getpass.getuser() trusts these variables before the uid.
 		un=${LOGNAME:-${USER:-${LNAME:-${USERNAME:-}}}}
+		# Go takes the uid's name from getent's answer when no variable names the
+		# user, so `id` is needed only where getent is missing.
+		if [ -n "$ids" ] && have getent && have id; then
+			sec ids
+			printf '%s\n' "$ids"
+			uid=$ruid
+		else
+			i=$(id 2>/dev/null)
+			sec id
+			printf '%s\n' "$i"
+			uid=${i#uid=}
+			uid=${uid%%[!0-9]*}
+		fi
 		sec logname
 		printf '%s\n' "$un"
 		if have getent; then
@@ -175,8 +292,14 @@ main() {
 		# "now" first, then the two instants CPython reads time.tzname from.
 		case $sys in
 		Linux)
-			printf 'now\n@%s\n@%s\n' "$tjan" "$tjul" | date -f - '+%s %N %z %Z' 2>/dev/null ||
-				{ sec date; date '+%s %z %Z'; }
+			if ! date -f - '+%s %N %z %Z' 2>/dev/null <<-EOF; then
+				now
+				@$tjan
+				@$tjul
+			EOF
+				sec date
+				date '+%s %z %Z'
+			fi
 			;;
 		*)
 			date '+%s %z %Z'
@@ -184,106 +307,266 @@ main() {
 			;;
 		esac
 	fi
+	rootfs= rootino= rootfst=
 	if has chroot; then
-		# Without /proc/1/root, Ansible compares /'s inode with its file
-		# system's root inode; GNU stat printed it, else ls gives it.
-		if ! run chroot stat -L -c '%d %i' / /proc/1/root/.; then
+		# Ansible compares / with /proc/1/root/. (test's -ef does, as stat
+		# would); without /proc/1/root, /'s inode with its file system's root
+		# inode: the type takes stat -f, the inode comes last (below).
+		if ! [ -e /proc/1/root/. ]; then
+			rootfs=1 rootino=1
+		elif [ / -ef / ] 2>/dev/null; then
+			sec rootsame
+			if [ / -ef /proc/1/root/. ]; then echo 1; else echo 0; fi
+		elif ! run chroot stat -L -c '%d %i' / /proc/1/root/.; then
 			run chrootfs stat -f -c %T / || run chrootino ls -di /
 		fi
 	fi
 	if has virtual; then
 		addx /proc/1/environ /proc/vz /proc/lve /proc/bc /.dockerenv /.dockerinit /proc/xen /rhev/ /dev/kvm
-		add /proc/1/cgroup /run/systemd/container /proc/xen/capabilities \
-			/sys/devices/virtual/dmi/id/product_name /sys/devices/virtual/dmi/id/sys_vendor \
-			/sys/devices/virtual/dmi/id/product_family /sys/devices/virtual/dmi/id/bios_vendor \
-			/proc/self/status /proc/cpuinfo /proc/modules
-		[ -d /rhev/ ] && add '/proc/[0-9]*/comm'
+		add /proc/1/cgroup /run/systemd/container /proc/xen/capabilities /proc/self/status \
+			/proc/cpuinfo /proc/modules
+		# Files are looked for only in a directory that is there (DMI: not in
+		# every VM), as a missing file costs two stats.
+		[ -d "$dmi" ] && add "$dmi/product_name" "$dmi/sys_vendor" "$dmi/product_family" "$dmi/bios_vendor"
+		if [ -d /rhev/ ]; then
+			if has service_mgr; then
+				add '/proc/[02-9]*/comm' '/proc/1?*/comm' # not /proc/1/comm again
+			else
+				add '/proc/[0-9]*/comm'
+			fi
+		fi
 		if [ -r /proc/1/environ ]; then
 			sec environ1
 			{ tr '\000' '\n' </proc/1/environ; } 2>/dev/null
 		fi
 	fi
 	if has hardware; then
-		addx /proc/xen
-		add /proc/meminfo /proc/cpuinfo /sys/hypervisor/type /proc/uptime \
-			/proc/self/status /sys/devices/virtual/dmi/id/product_name \
-			/sys/devices/virtual/dmi/id/bios_date /sys/devices/virtual/dmi/id/bios_vendor \
-			/sys/devices/virtual/dmi/id/bios_version /sys/devices/virtual/dmi/id/board_asset_tag \
-			/sys/devices/virtual/dmi/id/board_name /sys/devices/virtual/dmi/id/board_serial \
-			/sys/devices/virtual/dmi/id/board_vendor /sys/devices/virtual/dmi/id/board_version \
-			/sys/devices/virtual/dmi/id/chassis_asset_tag /sys/devices/virtual/dmi/id/chassis_serial \
-			/sys/devices/virtual/dmi/id/chassis_vendor /sys/devices/virtual/dmi/id/chassis_version \
-			/sys/devices/virtual/dmi/id/chassis_type /sys/devices/virtual/dmi/id/product_serial \
-			/sys/devices/virtual/dmi/id/product_uuid /sys/devices/virtual/dmi/id/product_version \
-			/sys/devices/virtual/dmi/id/sys_vendor
+		if ! has virtual; then
+			addx /proc/xen
+			add /proc/cpuinfo /proc/self/status
+			[ -d "$dmi" ] && add "$dmi/product_name" "$dmi/bios_vendor" "$dmi/sys_vendor"
+		fi
+		add /proc/meminfo /sys/hypervisor/type /proc/uptime
+		if [ -d "$dmi" ]; then
+			for a in bios_date bios_version board_asset_tag board_name board_serial board_vendor \
+				board_version chassis_asset_tag chassis_serial chassis_vendor chassis_version \
+				chassis_type product_serial product_uuid product_version; do
+				add "$dmi/$a"
+			done
+		fi
 		mt=/etc/mtab
 		[ -e "$mt" ] || mt=/proc/mounts
 		add "$mt"
+		# statfs of the mounts Ansible reports. It runs under the timeout unless
+		# no mount on its way could hang: the mounts it asks about and those
+		# above them (the lookup of a path crosses each) are all of types that
+		# answer from the host's own memory or disks, not from a server, a FUSE
+		# daemon or an automounter. Then it also gives /'s type for chroot.
 		statfs() {
 			set --
+			slow= dev= root= unsafe= raw=
 			[ -r "$mt" ] || return 0
 			while read -r dev mnt fs rest; do
+				[ "$mnt" = / ] && rootfst=$fs
+				case $fs in
+				ext2 | ext3 | ext4 | xfs | btrfs | vfat | exfat | f2fs | squashfs | iso9660 | erofs | \
+					tmpfs | ramfs | proc | sysfs | devtmpfs | devpts | cgroup | cgroup2 | mqueue | \
+					debugfs | tracefs | securityfs | pstore | bpf | configfs | hugetlbfs | fusectl | \
+					efivarfs | nsfs | binfmt_misc | selinuxfs) ;;
+				*) unsafe="$unsafe $mnt" ;;
+				esac
 				case $dev in /* | \\* | *:/*) ;; *) continue ;; esac
 				[ "$fs" = none ] && continue
+				# lsblk names only devices in /dev.
+				case $dev in /dev/*) devmnt=1 ;; esac
+				raw="$raw $mnt"
 				# mtab escapes blanks and backslashes as \ooo, which printf decodes.
 				case $mnt in *\\*) mnt=$(printf "$(printf '%s' "$mnt" | sed 's/%/%%/g')") ;; esac
+				[ "$mnt" = / ] && root=1
 				set -- "$@" "$mnt"
 			done <"$mt"
-			[ $# -gt 0 ] && run statfs tmo stat -f -c '%S %s %b %a %c %d	%n' -- "$@"
+			# Still \ooo-escaped, so without blanks.
+			set -f
+			for u in $unsafe; do
+				for r in $raw; do
+					case $r in "$u" | "${u%/}"/*) slow=1 ;; esac
+				done
+			done
+			set +f
+			if [ -z "$slow" ] && [ -n "$rootfs" ]; then
+				rootfs=
+				[ -n "$root" ] || set -- / "$@"
+				run statfs stat -f -c '%S %s %b %a %c %d %T	%n' -- "$@"
+			elif [ $# -gt 0 ]; then
+				if [ -n "$slow" ]; then
+					run statfs tmo stat -f -c '%S %s %b %a %c %d	%n' -- "$@"
+				else
+					run statfs stat -f -c '%S %s %b %a %c %d	%n' -- "$@"
+				fi
+			fi
 		}
+		devmnt=
 		statfs
-		have lsblk && run lsblk lsblk --list --noheadings --paths --output NAME,UUID --exclude 2
-		have findmnt && run findmnt findmnt --list --noheadings --notruncate
+		# lsblk reads UUIDs from udev's database; only for root does it probe
+		# the devices. Without the database, it prints none to others; only
+		# device-mapper names (/dev/mapper/NAME) could then still look like a
+		# "NAME UUID" line, having blanks.
+		if [ -n "$devmnt" ] && have lsblk; then
+			set -- /sys/block/dm-*
+			if [ "$ruid" = 0 ] || [ -z "$ruid" ] || [ -e "$1" ] || [ -e /run/udev/data ] ||
+				[ -e /var/run/udev/data ] || [ -e /dev/.udev ]; then
+				run lsblk lsblk --list --noheadings --paths --output NAME,UUID --exclude 2
+			fi
+		fi
+		# Go reads findmnt's answer from mountinfo (and runs findmnt where it
+		# cannot), unless libmount would read more: utab, its variables.
+		if have findmnt; then
+			if [ -s /run/mount/utab ] || [ -n "${LIBMOUNT_MTAB+x}${LIBMOUNT_UTAB+x}" ]; then
+				run findmnt findmnt --list --noheadings --notruncate
+			else
+				sec findmntinfo
+				add /proc/self/mountinfo
+			fi
+		fi
 		# Ansible reads LVM as root only.
-		if have vgs && [ "$(id -u 2>/dev/null)" = 0 ]; then
+		if have vgs && [ "${euid:-$(id -u 2>/dev/null)}" = 0 ]; then
 			for t in vgs lvs pvs; do
 				have $t && run $t tmo $t --noheadings --nosuffix --units g --separator ,
 			done
 		fi
 	fi
+	[ -n "$rootfs" ] && run chrootfs stat -f -c %T /
+	# The inode of / is what the kernel shows in fdinfo for / opened, where
+	# the file system reports its inode numbers as they are (ext*, xfs, btrfs
+	# by mtab; Go checks the type stat -f gave), else what ls -di says.
+	if [ -n "$rootino" ]; then
+		case $rootfst in
+		ext2 | ext3 | ext4 | xfs | btrfs)
+			get /proc/self/fdinfo/4 4</ || got=
+			case $got in
+			*"${nl}ino:	"*)
+				got=${got##*"${nl}ino:	"}
+				got=${got%%"$nl"*}
+				;;
+			*) got= ;;
+			esac
+			;;
+		*) got= ;;
+		esac
+		case $got in
+		"" | *[!0-9]*) run chrootino ls -di / ;;
+		*)
+			sec rootino
+			printf '%s\n' "$got"
+			;;
+		esac
+	fi
 	if has network; then
-		# Quoted, so that the patterns expand once, in scan and links.
-		for a in '' device device/driver/module bridge 'brif/*' bonding bonding_slave; do
-			addx "/sys/class/net/*${a:+/$a}"
-		done
-		for a in address mtu operstate type speed flags bridge/bridge_id bridge/stp_state \
-			bonding/slaves bonding/mode bonding/miimon bonding/lacp_rate bonding/primary \
-			bonding/all_slaves_active bonding_slave/perm_hwaddr; do
-			add "/sys/class/net/*/$a"
-		done
-		l="$l /sys/class/net/*/device /sys/class/net/*/device/driver/module"
+		# Device by device, so that the bridge and bonding files are looked
+		# for only where their directory is: every pattern costs a read of the
+		# directory and a stat of each name, and sysfs is slow at both. A name
+		# that is a pattern itself (the kernel allows *?[) would expand again in
+		# scan: then the patterns, as they are.
+		set -- /sys/class/net/*
+		case "$*" in
+		*[*?[]*)
+			for a in '' device device/driver/module bridge 'brif/*' bonding bonding_slave; do
+				addx "/sys/class/net/*${a:+/$a}"
+			done
+			for a in address mtu operstate type speed flags bridge/bridge_id bridge/stp_state \
+				bonding/slaves bonding/mode bonding/miimon bonding/lacp_rate bonding/primary \
+				bonding/all_slaves_active bonding_slave/perm_hwaddr; do
+				add "/sys/class/net/*/$a"
+			done
+			l="$l /sys/class/net/*/device /sys/class/net/*/device/driver/module"
+			;;
+		*)
+			for d in "$@"; do
+				addx "$d" "$d/device" "$d/device/driver/module"
+				add "$d/address" "$d/mtu" "$d/operstate" "$d/type" "$d/speed" "$d/flags"
+				l="$l $d/device $d/device/driver/module"
+				if [ -e "$d/bridge" ]; then
+					addx "$d/bridge" "$d/brif/*"
+					add "$d/bridge/bridge_id" "$d/bridge/stp_state"
+				fi
+				if [ -e "$d/bonding" ]; then
+					addx "$d/bonding"
+					add "$d/bonding/slaves" "$d/bonding/mode" "$d/bonding/miimon" "$d/bonding/lacp_rate" \
+						"$d/bonding/primary" "$d/bonding/all_slaves_active"
+				fi
+				if [ -e "$d/bonding_slave" ]; then
+					addx "$d/bonding_slave"
+					add "$d/bonding_slave/perm_hwaddr"
+				fi
+			done
+			;;
+		esac
 		if have ip; then
-			run route4 ip -4 route get 8.8.8.8
-			run route6 ip -6 route get 2404:6800:400a:800::1012
-			run addr ip addr show primary || run addr ip addr show
-			run addr2 ip addr show secondary
+			# One iproute2 run answers what four did: the two route lookups, and
+			# every address, whose flags tell a secondary one. Busybox's ip has no
+			# -batch: it prints nothing, and the four commands run.
+			ipo=$(ip -force -batch - 2>/dev/null <<-'EOF'
+				route get 8.8.8.8
+				route get 2404:6800:400a:800::1012
+				addr show
+			EOF
+			)
+			if [ -n "$ipo" ]; then
+				sec ipbatch
+				printf '%s\n' "$ipo"
+			else
+				run route4 ip -4 route get 8.8.8.8
+				run route6 ip -6 route get 2404:6800:400a:800::1012
+				run addr ip addr show primary || run addr ip addr show
+				run addr2 ip addr show secondary
+			fi
 		fi
 	fi
 
 	# What exists, then the readable files' lines prefixed by their names (grep
 	# with /dev/null as a second file always names the file), then symlinks.
-	# show prints "FLAGS PATH" for a path that exists: d directory, f file,
-	# l symlink, s not empty.
-	show() {
-		[ -e "$1" ] || [ -L "$1" ] || return 1
-		t=
-		[ -d "$1" ] && t=d
-		[ -f "$1" ] && t=f
-		[ -L "$1" ] && t=${t}l
-		[ -s "$1" ] && t=${t}s
-		printf '%s %s\n' "${t:-o}" "$1"
-	}
+	# "exists" has a line "FLAGS PATH" for each path that exists: d directory,
+	# f file, o other, l dangling symlink, s not empty (only outside /proc and
+	# /sys, whose files claim sizes of 0 or 4096: Go asks it of release files).
+	# Each test is a stat, which costs microseconds in sysfs: the loops make no
+	# more than those flags need, in the order that makes the fewest for the
+	# common case (x: mostly directories or missing; c: mostly files).
 	scan() {
 		sec exists
 		for p in $x; do
-			show "$p"
+			if [ -e "$p" ]; then
+				if [ -d "$p" ]; then
+					t=d
+				elif [ -f "$p" ]; then
+					t=f
+				else
+					t=o
+				fi
+			elif [ -L "$p" ]; then
+				t=l
+			else
+				continue
+			fi
+			case $p in /proc/* | /sys/*) ;; *) [ -s "$p" ] && t=${t}s ;; esac
+			printf '%s %s\n' "$t" "$p"
 		done
+		# c names no path twice, not even through its patterns.
 		set --
-		seen=" "
 		for p in $c; do
-			case $seen in *" $p "*) continue ;; esac
-			seen="$seen$p "
-			show "$p" && [ -f "$p" ] && [ -r "$p" ] && set -- "$@" "$p"
+			if [ -f "$p" ]; then
+				t=f
+				[ -r "$p" ] && set -- "$@" "$p"
+			elif [ -d "$p" ]; then
+				t=d
+			elif [ -e "$p" ]; then
+				t=o
+			elif [ -L "$p" ]; then
+				t=l
+			else
+				continue
+			fi
+			case $p in /proc/* | /sys/*) ;; *) [ -s "$p" ] && t=${t}s ;; esac
+			printf '%s %s\n' "$t" "$p"
 		done
 		[ $# -gt 0 ] || return 0
 		sec files
@@ -292,10 +575,24 @@ main() {
 		grep '' /dev/null "$@" 2>/dev/null
 	}
 	scan
+	# Go needs only the last part of a sysfs link's target, which is the name
+	# of the directory it leads to (sysfs links lead to directories): cd -P
+	# gives it without a process. ls reads the other links. This comes last,
+	# as it leaves the working directory in /sys.
 	links() {
 		set --
+		sec linkdirs
 		for p in $l; do
-			[ -L "$p" ] && set -- "$@" "$p"
+			[ -L "$p" ] || continue
+			case $p in
+			/sys/*/device | /sys/*/module)
+				if cd -P -- "$p" 2>/dev/null; then
+					printf '%s %s\n' "$p" "${PWD##*/}"
+					continue
+				fi
+				;;
+			esac
+			set -- "$@" "$p"
 		done
 		[ $# -gt 0 ] || return 0
 		sec symlinks
@@ -305,4 +602,5 @@ main() {
 	links
 	sec end
 }
+
 main "$@" </dev/null; exit

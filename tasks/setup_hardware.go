@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -394,17 +395,19 @@ func (o *setupOutput) mountFacts() []any {
 	return out
 }
 
-// statfs reads `stat -f -c '%S %s %b %a %c %d<TAB>%n'` into get_mount_size's facts.
+// statfs reads `stat -f -c '%S %s %b %a %c %d<TAB>%n'` into get_mount_size's
+// facts; a %T (the type's name, which may hold blanks) after the numbers
+// is for chroot.
 func (o *setupOutput) statfs() map[string]map[string]any {
 	out := map[string]map[string]any{}
 	for _, line := range o.lines("statfs") {
 		nums, name, ok := strings.Cut(line, "\t")
 		f := strings.Fields(nums)
-		if !ok || len(f) != 6 {
+		if !ok || len(f) < 6 {
 			continue
 		}
 		var n [6]int
-		for i, s := range f {
+		for i, s := range f[:6] {
 			v, err := strconv.Atoi(s)
 			if err != nil {
 				ok = false
@@ -424,6 +427,19 @@ func (o *setupOutput) statfs() map[string]map[string]any {
 	return out
 }
 
+// statfsType is the %T the statfs section gives for name, as `stat -f -c
+// %T NAME` prints it; "" when it has none.
+func (o *setupOutput) statfsType(name string) string {
+	for _, line := range o.lines("statfs") {
+		if nums, n, ok := strings.Cut(line, "\t"); ok && n == name {
+			if f := strings.Fields(nums); len(f) > 6 {
+				return strings.Join(f[6:], " ") + "\n"
+			}
+		}
+	}
+	return ""
+}
+
 // lsblkUUIDs is LinuxHardware._lsblk_uuid: the first UUID of each device.
 func (o *setupOutput) lsblkUUIDs() map[string]string {
 	out := map[string]string{}
@@ -441,6 +457,60 @@ func (o *setupOutput) lsblkUUIDs() map[string]string {
 		}
 	}
 	return out
+}
+
+// findmntFromMountinfo fills the findmnt section from /proc/self/mountinfo
+// (read by grep, in the same mount namespace and root as findmnt would be)
+// when setup.sh left findmnt to Go (section findmntinfo: no utab, neither
+// LIBMOUNT_MTAB nor LIBMOUNT_UTAB set). Go reads only the first two words of each line,
+// TARGET and SOURCE, which findmnt prints as the mount point and the source
+// with "[ROOT]" after it when the mount's root is not the file system's.
+// That is exact while every field is plain: no \ooo escapes, blanks or
+// unprintable bytes (which findmnt would decode or encode), and no "none"
+// source with a root (libmount may drop such a source). It reports whether
+// findmnt still has to run.
+func (o *setupOutput) findmntFromMountinfo() (pending bool) {
+	if o.sections["findmntinfo"] == nil || o.sections["findmnt"] != nil {
+		return false
+	}
+	text, ok := o.files["/proc/self/mountinfo"]
+	if !ok || text == "" {
+		return true
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(text, "\n") {
+		target, source, ok := findmntColumns(line)
+		if !ok {
+			return true
+		}
+		b.WriteString(target + " " + source + "\n")
+	}
+	o.sections["findmnt"] = &setupSection{body: b.String(), rc: 0}
+	return false
+}
+
+// findmntColumns is findmnt's TARGET and SOURCE for a plain mountinfo line,
+// "ID PARENT MAJ:MIN ROOT TARGET OPTIONS [OPTIONAL...] - FSTYPE SOURCE
+// SUPER_OPTIONS"; false for any other line.
+func findmntColumns(line string) (target, source string, ok bool) {
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; c < ' ' || c > '~' || c == '\\' {
+			return "", "", false
+		}
+	}
+	f := strings.Split(line, " ")
+	sep := slices.Index(f, "-")
+	if sep < 6 || len(f) != sep+4 || slices.Contains(f, "") {
+		return "", "", false
+	}
+	root, target, source := f[3], f[4], f[sep+2]
+	switch {
+	case root == "/":
+		return target, source, true
+	case source == "none":
+		return "", "", false
+	}
+	return target, source + "[" + root + "]", true
 }
 
 // bindMounts is LinuxHardware._find_bind_mounts: findmnt shows a bind

@@ -491,6 +491,7 @@ func FuzzSetupOutput(f *testing.F) {
 	f.Add(liveOutput(f, "N0"))
 	f.Add("\n@@N0 start\n@@N0 end\n")
 	f.Add("\n@@N0 start\n\n@@N0 files\n/a\n/b\n\n@@N0 grep\n/b:x\n/a:y\n\n@@N0 rc x\n\n@@N0 end")
+	f.Add(derivedSample)
 	all := allCollectors(f)
 	f.Fuzz(func(t *testing.T, out string) {
 		o, err := parseSetupOutput(out, "N0")
@@ -502,6 +503,86 @@ func FuzzSetupOutput(f *testing.F) {
 			t.Fatalf("facts do not encode: %v", err)
 		}
 	})
+}
+
+// derivedSample holds the sections Go derives others from: setup.sh's
+// stand-ins for the commands it no longer runs.
+var derivedSample = "\n@@N0 start\n\n@@N0 export\nexport A='x'\"'\"'y'\nexport B\n\n@@N0 uname\nLinux h 6.1 #1 x86_64\n" +
+	"\n@@N0 bins\n/usr/bin/lsb_release\n\n@@N0 lsbmin /usr/bin/lsb_release\n\n@@N0 ids\nUid:\t1\t2\t2\t2\nGid:\t3\t3\t3\t3\n" +
+	"\n@@N0 passwd\nu:x:1:3::/h:/bin/sh\n\n@@N0 rootino\n2\n\n@@N0 statfs\n1 2 3 4 5 6 ext2/ext3\t/\n\n@@N0 findmntinfo\n" +
+	"\n@@N0 ipbatch\n8.8.8.8 via 1.1.1.1 dev e src 2.2.2.2\n1: e: <UP> mtu 1\n    inet 2.2.2.2/8 scope global secondary e\n" +
+	"\n@@N0 exists\nd /sys/class/net/e\nf /etc/os-release\n\n@@N0 files\n/etc/os-release\n/proc/self/mountinfo\n/usr/bin/lsb_release\n" +
+	"\n@@N0 grep\n/etc/os-release:ID=x\n/proc/self/mountinfo:1 2 0:1 /a /b rw - t s rw\n/usr/bin/lsb_release:x\n" +
+	"\n@@N0 linkdirs\n/sys/class/net/e/device virtio0\n\n@@N0 rootsame\n0\n\n@@N0 end\n"
+
+// FuzzSetupDerived is FuzzSetupOutput on small answers made of the
+// sections Go derives others from (lsb_release from os-release, findmnt
+// from mountinfo, ip's four answers from one batch, id from
+// /proc/self/status, env from dash's export -p, chroot's inode from fdinfo):
+// small, so that the fuzzer runs many.
+func FuzzSetupDerived(f *testing.F) {
+	f.Add(derivedSample)
+	f.Add("ID=debian\nNAME='Debian'\nPRETTY_NAME=\"x y\"\n# c\n")
+	f.Add("export A='a'\"''\"'b'\nexport B\nexport C=''\n")
+	f.Add("\n@@N0 start\n\n@@N0 ipbatch\n2404:6800:400a:800::1012 from :: via fe80::1 dev e\n    cache\n\n@@N0 end\n")
+	all := allCollectors(f)
+	f.Fuzz(func(t *testing.T, out string) {
+		// The parsers of the stand-ins, also on their own.
+		lsbMinimal(out)
+		parseDashExports(out)
+		for _, line := range strings.Split(out, "\n") {
+			findmntColumns(line)
+			isSecondaryAddr(strings.Fields(line))
+		}
+		o, err := parseSetupOutput(out, "N0")
+		if err != nil {
+			return
+		}
+		facts := gatherFacts(o, all, setupArgs{subset: []string{"all"}})
+		if _, err := json.Marshal(facts); err != nil {
+			t.Fatalf("facts do not encode: %v", err)
+		}
+	})
+}
+
+// BenchmarkSetupScript measures what setup.sh costs the host: the CPU time
+// (user and system) of the shell and everything it starts, per run, with
+// every collector, in an environment like an SSH session's. With
+// DROVER_SETUP_BASELINE naming another version of the script (git show
+// REV:tasks/setup.sh > FILE), each iteration runs that one too, and the
+// benchmark reports both and their ratio, measured alike in the same run.
+func BenchmarkSetupScript(b *testing.B) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		b.Skip("no sh")
+	}
+	scripts := []string{setupScript}
+	if path := os.Getenv("DROVER_SETUP_BASELINE"); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		scripts = append(scripts, string(data))
+	}
+	args := append([]string{"-s"}, setupScriptArgs("NB", setupArgs{factPath: "/etc/ansible/facts.d", timeout: 10}, allCollectors(b), time.Now())...)
+	env := []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + os.Getenv("HOME"), "LOGNAME=" + getenvOr("LOGNAME", "USER"), "SHELL=/bin/sh"}
+	cpu := make([]time.Duration, len(scripts))
+	for b.Loop() {
+		for i, script := range scripts {
+			cmd := exec.Command(sh, args...)
+			cmd.Stdin, cmd.Env = strings.NewReader(script), env
+			if err := cmd.Run(); err != nil {
+				b.Fatal(err)
+			}
+			cpu[i] += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		}
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+	b.ReportMetric(ms(cpu[0]), "cpu-ms/op")
+	if len(cpu) > 1 {
+		b.ReportMetric(ms(cpu[1]), "baseline-cpu-ms/op")
+		b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "x-cheaper")
+	}
 }
 
 // BenchmarkSetupParse measures the Go side of setup: splitting the

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -79,6 +80,99 @@ func (o *setupOutput) defaultRoute(section, dest string) map[string]any {
 		}
 	}
 	return r
+}
+
+// splitIPBatch turns the ipbatch section, iproute2's answer to one `ip
+// -force -batch` of "route get 8.8.8.8", "route get 2404:6800:400a:800::1012"
+// and "addr show", into the sections of the four commands it stands for:
+// route4 (`ip -4 route get 8.8.8.8`), route6 (`ip -6 route get …`), addr
+// (`ip addr show primary`) and addr2 (`ip addr show secondary`). Address
+// lines print the flag those two filter on (IFA_F_SECONDARY) as
+// "secondary", or "temporary" for IPv6, among the words after the scope.
+func (o *setupOutput) splitIPBatch() {
+	s := o.sections["ipbatch"]
+	if s == nil || o.sections["addr"] != nil {
+		return
+	}
+	lines := strings.Split(strings.TrimSuffix(s.body, "\n"), "\n")
+	// The addresses start at the first "N: NAME: <FLAGS>" line. Before them,
+	// each route lookup printed one route line (its first word is the
+	// address asked about, unless the route has a type such as local,
+	// which the collector ignores too), then indented lines; or nothing.
+	i := slices.IndexFunc(lines, isIPLinkLine)
+	routes, addrs := lines, []string(nil)
+	if i >= 0 {
+		routes, addrs = lines[:i], lines[i:]
+	}
+	route := map[string]*strings.Builder{"route4": {}, "route6": {}}
+	var cur *strings.Builder
+	for _, line := range routes {
+		if line != "" && line[0] != ' ' && line[0] != '\t' {
+			cur = nil
+			switch w := strings.Fields(line); {
+			case len(w) > 0 && w[0] == "8.8.8.8":
+				cur = route["route4"]
+			case len(w) > 0 && w[0] == "2404:6800:400a:800::1012":
+				cur = route["route6"]
+			}
+		}
+		if cur != nil {
+			cur.WriteString(line + "\n")
+		}
+	}
+	for name, b := range route {
+		o.sections[name] = &setupSection{body: b.String(), rc: -1}
+	}
+	if i < 0 {
+		o.sections["addr"], o.sections["addr2"] = &setupSection{rc: 1}, &setupSection{rc: 1}
+		return
+	}
+	var primary, secondary strings.Builder
+	for _, line := range addrs {
+		switch {
+		case isIPLinkLine(line):
+			secondary.WriteString(line + "\n")
+		case isSecondaryAddr(strings.Fields(line)):
+			secondary.WriteString(line + "\n")
+			continue
+		}
+		primary.WriteString(line + "\n")
+	}
+	o.sections["addr"] = &setupSection{body: primary.String(), rc: 0}
+	o.sections["addr2"] = &setupSection{body: secondary.String(), rc: 0}
+}
+
+// isIPLinkLine reports whether line starts a device's block in `ip addr
+// show`: "N: NAME[@LINK]: <FLAGS> ...".
+func isIPLinkLine(line string) bool {
+	n, _, ok := strings.Cut(line, ": ")
+	if !ok || n == "" {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		if n[i] < '0' || n[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isSecondaryAddr reports whether the words of an `ip addr show` line are
+// a secondary (IPv4) or temporary (IPv6) address: iproute2 prints the
+// flags after "scope SCOPE" and, for IPv4, before the label.
+func isSecondaryAddr(w []string) bool {
+	i := slices.Index(w, "scope")
+	if len(w) == 0 || i < 0 || i+2 > len(w) {
+		return false
+	}
+	flags := w[i+2:]
+	switch w[0] {
+	case "inet":
+		return len(flags) > 1 && slices.Contains(flags[:len(flags)-1], "secondary")
+	case "inet6":
+		return slices.Contains(flags, "temporary")
+	}
+	return false
 }
 
 // ipBlocks splits `ip addr show` output by device: a block starts with

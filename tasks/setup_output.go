@@ -23,6 +23,9 @@ type setupOutput struct {
 	// host and environ cache uname and env, which several collectors read.
 	host    *uname
 	environ map[string]any
+	// pending are the sections setup.sh left for Go to derive that Go found
+	// it cannot: setup_followup.sh gathers them.
+	pending []string
 }
 
 // setupSection is one section: the words after its name and its body.
@@ -85,7 +88,23 @@ func parseSetupOutput(out, nonce string) (*setupOutput, error) {
 	o.parseExists()
 	o.parseFiles()
 	o.parseLinks()
+	o.derive()
 	return o, nil
+}
+
+// derive fills in the sections setup.sh spared the host a process for, in
+// the shape the collectors read, and lists in pending those it cannot.
+func (o *setupOutput) derive() {
+	o.splitIPBatch()
+	if o.lsbFromOSRelease() {
+		o.pending = append(o.pending, "lsb_release")
+	}
+	if o.findmntFromMountinfo() {
+		o.pending = append(o.pending, "findmnt")
+	}
+	if o.chrootInoFromFdinfo() {
+		o.pending = append(o.pending, "chrootino")
+	}
 }
 
 func (o *setupOutput) parseExists() {
@@ -98,9 +117,14 @@ func (o *setupOutput) parseExists() {
 
 // parseFiles matches grep's "PATH:LINE" output against the file list in
 // order. A line always carries its own file's name, so the current file
-// changes only when a line does not start with it.
+// changes only when a line does not start with it. A name listed again
+// (setup.sh lists none twice) keeps its first content.
 func (o *setupOutput) parseFiles() {
 	names := o.lines("files")
+	first := make(map[string]int, len(names))
+	for i := len(names) - 1; i >= 0; i-- {
+		first[names[i]] = i
+	}
 	cur := 0
 	content := map[string]*strings.Builder{}
 	for _, line := range o.lines("grep") {
@@ -112,6 +136,9 @@ func (o *setupOutput) parseFiles() {
 			continue // not a line of a listed file
 		}
 		cur = i
+		if first[names[i]] != i {
+			continue
+		}
 		b := content[names[i]]
 		if b == nil {
 			b = &strings.Builder{}
@@ -131,8 +158,15 @@ func (o *setupOutput) parseFiles() {
 }
 
 // parseLinks reads `ls -ld` lines, "lrwxrwxrwx ... PATH -> TARGET", for
-// the paths the symlinks section lists.
+// the paths the symlinks section lists, and the linkdirs section's "PATH
+// NAME" lines: for a sysfs link, the name of the directory it leads to,
+// which is all Go reads of such a target (its last part).
 func (o *setupOutput) parseLinks() {
+	for _, line := range o.lines("linkdirs") {
+		if i := strings.LastIndexByte(line, ' '); i > 0 {
+			o.links[line[:i]] = line[i+1:]
+		}
+	}
 	names := o.lines("symlinks")
 	for _, line := range o.lines("links") {
 		for _, p := range names {

@@ -110,6 +110,9 @@ type idInfo struct {
 }
 
 func (o *setupOutput) id() idInfo {
+	if s := o.sections["ids"]; s != nil {
+		return o.procIDs(s.body)
+	}
 	s, _ := o.section("id")
 	id := idInfo{uid: -1, gid: -1, euid: -1, egid: -1}
 	for _, word := range strings.Fields(s) {
@@ -132,6 +135,39 @@ func (o *setupOutput) id() idInfo {
 	}
 	if id.euid < 0 {
 		id.euid = id.uid
+	}
+	return id
+}
+
+// procIDs reads the ids section, the Uid and Gid lines of the shell's
+// /proc/self/status ("Uid: REAL EFFECTIVE SAVED FS"), for what `id` would
+// say. The only other thing id prints that Go reads, the uid's name, is
+// the name of getent's entry for the uid: setup.sh asks for that uid alone
+// when no variable names the user, the only time the name is read.
+func (o *setupOutput) procIDs(s string) idInfo {
+	id := idInfo{uid: -1, gid: -1, euid: -1, egid: -1}
+	for _, line := range strings.Split(s, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 5 {
+			continue
+		}
+		r, err1 := strconv.Atoi(f[1])
+		e, err2 := strconv.Atoi(f[2])
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		switch f[0] {
+		case "Uid:":
+			id.uid, id.euid, id.ok = r, e, true
+		case "Gid:":
+			id.gid, id.egid = r, e
+		}
+	}
+	for _, line := range o.lines("passwd") {
+		if e := strings.Split(line, ":"); len(e) == 7 && e[2] == strconv.Itoa(id.uid) {
+			id.name = e[0]
+			break
+		}
 	}
 	return id
 }
@@ -199,6 +235,9 @@ func (o *setupOutput) env() map[string]any {
 
 func (o *setupOutput) parseEnv() map[string]any {
 	env := map[string]any{}
+	if s, ok := o.sections["export"]; ok {
+		return parseDashExports(s.body)
+	}
 	if s, ok := o.sections["env"]; ok {
 		last := ""
 		for _, line := range strings.Split(strings.TrimSuffix(s.body, "\n"), "\n") {
@@ -215,6 +254,41 @@ func (o *setupOutput) parseEnv() map[string]any {
 		if k, v, ok := strings.Cut(entry, "="); ok && k != "" {
 			env[k] = v
 		}
+	}
+	return env
+}
+
+// parseDashExports reads dash's `export -p`: "export NAME='VALUE'" for
+// each exported variable, where VALUE's runs of quotes are written in
+// double quotes ('it'"'"'s'), and "export NAME" for one exported but
+// unset, which its children do not get.
+func parseDashExports(s string) map[string]any {
+	env := map[string]any{}
+	for s != "" {
+		rest, ok := strings.CutPrefix(s, "export ")
+		if !ok {
+			break
+		}
+		i := strings.IndexAny(rest, "=\n")
+		if i < 0 {
+			break
+		}
+		if rest[i] == '\n' {
+			s = rest[i+1:]
+			continue
+		}
+		name, rest := rest[:i], rest[i+1:]
+		var v strings.Builder
+		for rest != "" && (rest[0] == '\'' || rest[0] == '"') {
+			end := strings.IndexByte(rest[1:], rest[0])
+			if end < 0 {
+				return env // cut short: keep what is whole
+			}
+			v.WriteString(rest[1 : end+1])
+			rest = rest[end+2:]
+		}
+		env[name] = v.String()
+		s, _ = strings.CutPrefix(rest, "\n")
 	}
 	return env
 }
@@ -404,6 +478,9 @@ func gatherChroot(o *setupOutput, _ map[string]any) map[string]any {
 	if v, ok := o.env()["debian_chroot"].(string); ok && v != "" {
 		return map[string]any{"is_chroot": true}
 	}
+	if same, ok := o.sections["rootsame"]; ok {
+		return map[string]any{"is_chroot": strings.TrimSpace(same.body) != "1"}
+	}
 	stat, _ := o.section("chroot")
 	roots := strings.Split(strings.TrimSpace(stat), "\n")
 	if _, ok := o.section("chroot"); ok && len(roots) == 2 {
@@ -418,13 +495,39 @@ func gatherChroot(o *setupOutput, _ map[string]any) map[string]any {
 		return nil
 	}
 	rootIno := "2"
-	switch fs, _ := o.section("chrootfs"); {
+	fs, _ := o.section("chrootfs")
+	if o.sections["chrootfs"] == nil {
+		fs = o.statfsType("/") // setup.sh asked statfs of the mounts for it
+	}
+	switch {
 	case strings.Contains(fs, "btrfs"):
 		rootIno = "256"
 	case strings.Contains(fs, "xfs"):
 		rootIno = "128"
 	}
 	return map[string]any{"is_chroot": ino != rootIno}
+}
+
+// chrootInoFromFdinfo turns the rootino section (the inode number fdinfo
+// shows for / opened) into the chrootino section `ls -di /` would have
+// given, where / is on a file system whose stat reports the kernel's inode
+// number unchanged (ext*, xfs, btrfs; setup.sh chose by mtab, stat -f's type
+// decides). It reports whether ls must run.
+func (o *setupOutput) chrootInoFromFdinfo() (pending bool) {
+	s := o.sections["rootino"]
+	if s == nil || o.sections["chrootino"] != nil {
+		return false
+	}
+	fs, _ := o.section("chrootfs")
+	if o.sections["chrootfs"] == nil {
+		fs = o.statfsType("/")
+	}
+	switch strings.TrimSpace(fs) {
+	case "ext2/ext3", "xfs", "btrfs":
+		o.sections["chrootino"] = &setupSection{body: strings.TrimSpace(s.body) + " /\n", rc: 0}
+		return false
+	}
+	return true
 }
 
 // gatherSELinux reads selinuxfs and /etc/selinux/config for what Ansible

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -289,4 +290,27 @@ func (f *fixture) another(t *testing.T, cfg connection.Config) *fixture {
 	t.Cleanup(func() { pool.Close() })
 	g.pool = pool
 	return &g
+}
+
+// Quick commands end upstream while the run still waits for the reply to
+// its exec; the reply must come first.
+func TestPersistManyQuickCommands(t *testing.T) {
+	servers := []*sshtest.Server{sshtest.Start(t, sshtest.Options{}), sshtest.Start(t, sshtest.Options{}), sshtest.Start(t, sshtest.Options{}), sshtest.Start(t, sshtest.Options{})}
+	d := newDaemon(t)
+	f := newFixture(t, connection.Config{Persist: d.persist(time.Minute)}, servers...)
+	var wg sync.WaitGroup
+	for _, s := range servers {
+		for range 6 {
+			wg.Go(func() {
+				for i := range 40 {
+					out, err := f.run(t, s, f.users.Login, &connection.Cmd{Line: "echo " + strconv.Itoa(i)})
+					if err != nil || out != strconv.Itoa(i)+"\n" {
+						t.Errorf("%s: command %d: %q, %v", s.Addr, i, out, err)
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
 }

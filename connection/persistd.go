@@ -173,7 +173,7 @@ func (s *persistServer) serveConn(nc net.Conn) {
 	for nch := range chans {
 		select {
 		case <-attached:
-			s.wg.Go(func() { forwardChannel(nch, up.client.Client) })
+			s.wg.Go(func() { forwardChannel(nch, up.client.Client, s.log) })
 		default:
 			nch.Reject(ssh.Prohibited, "no connection dialled yet")
 		}

@@ -68,8 +68,8 @@ func TestBenchTable(t *testing.T) {
 	os.WriteFile(invFile, []byte(inv.String()), 0o644)
 	// drover keeps connections for the next run as Ansible's ControlPersist
 	// does (both 60s): the first scenarios open them, later ones reuse them.
-	t.Cleanup(func() { stopPersistDaemon(filepath.Join(dir, "drover")) })
-	env := append(os.Environ(), "HOME="+dir, "XDG_RUNTIME_DIR="+dir, "DROVER_PERSIST=60s", "ANSIBLE_HOME="+filepath.Join(dir, "ansible"), "ANSIBLE_NOCOLOR=1",
+	t.Cleanup(func() { stopPersistDaemon(filepath.Join(dir, "run", "drover")) })
+	env := append(os.Environ(), "HOME="+dir, "XDG_RUNTIME_DIR="+filepath.Join(dir, "run"), "DROVER_PERSIST=60s", "ANSIBLE_HOME="+filepath.Join(dir, "ansible"), "ANSIBLE_NOCOLOR=1",
 		"ANSIBLE_PIPELINING=true", "ANSIBLE_FORKS=50", "ANSIBLE_RETRY_FILES_ENABLED=false",
 		"ANSIBLE_SSH_ARGS=-o UserKnownHostsFile="+knownFile+" -o StrictHostKeyChecking=yes -o ControlMaster=auto -o ControlPersist=60s -o ControlPath="+dir+"/cp-%h-%p")
 

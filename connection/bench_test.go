@@ -37,6 +37,14 @@ func BenchmarkExecWarm(b *testing.B) {
 			}
 		}
 	})
+	b.Run("drover-persisted", func(b *testing.B) {
+		c := benchConn(b, s, users.Login, newDaemon(b).persist(time.Minute))
+		for b.Loop() {
+			if err := c.Exec(b.Context(), &connection.Cmd{Line: "true"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkFanout runs one command on every host at once, over open
@@ -93,11 +101,15 @@ func BenchmarkFanout(b *testing.B) {
 	})
 }
 
-func benchConn(b *testing.B, s *sshtest.Server, user string) connection.Conn {
+func benchConn(b *testing.B, s *sshtest.Server, user string, persist ...*connection.Persist) connection.Conn {
 	b.Helper()
 	key, _ := sshtest.ClientKey(b)
 	known := s.WriteKnownHosts(b)
-	pool, err := connection.NewPool(connection.Config{HomeDir: b.TempDir(), KnownHostsFiles: []string{known}, HostKeyPolicy: connection.HostKeyStrict})
+	cfg := connection.Config{HomeDir: b.TempDir(), KnownHostsFiles: []string{known}, HostKeyPolicy: connection.HostKeyStrict}
+	if len(persist) > 0 {
+		cfg.Persist = persist[0]
+	}
+	pool, err := connection.NewPool(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

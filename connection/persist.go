@@ -256,7 +256,7 @@ func (pc *persistClient) connect(ctx context.Context) (net.Conn, error) {
 		return nil, pc.gone
 	}
 	deadline := time.Now().Add(persistTimeout)
-	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+	for delay := time.Millisecond; ; delay = min(2*delay, 4*time.Millisecond) { // a daemon listens within ~10ms
 		nc, err := dialPeer(ctx, sock)
 		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
 			if err != nil {

@@ -175,6 +175,19 @@ func (o *setupOutput) followUp(ctx context.Context, env *Env) error {
 	return nil
 }
 
+// GatherCommand is what gather_facts sends a host with the default
+// arguments: the command line, and the script to give it on standard input.
+// The benchmark's floor sends the same over bare SSH, so that it measures
+// drover's cost beside the same work on the host.
+func GatherCommand() (line, stdin string, err error) {
+	chosen, err := chooseCollectors([]string{"all"})
+	if err != nil {
+		return "", "", err
+	}
+	a := setupArgs{subset: []string{"all"}, timeout: 10, factPath: "/etc/ansible/facts.d"}
+	return setupCommand("bench", a, chosen, time.Now()), setupScript, nil
+}
+
 // setupCommand is the command line that runs setup.sh, given on standard
 // input, with its arguments.
 func setupCommand(nonce string, a setupArgs, chosen []*setupCollector, now time.Time) string {

@@ -67,7 +67,7 @@ func ServePersist(ctx context.Context, dir string, log logrus.FieldLogger) error
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := &persistServer{ctx: ctx, log: log, ups: map[string]*upstream{}, dials: make(chan struct{}, DefaultMaxDials)}
-	s.sshCfg = &ssh.ServerConfig{NoClientAuth: true, ServerVersion: "SSH-2.0-drover-persist"}
+	s.sshCfg = &ssh.ServerConfig{Config: localLink, NoClientAuth: true, ServerVersion: "SSH-2.0-drover-persist"}
 	s.sshCfg.AddHostKey(signer)
 	s.exit = time.AfterFunc(persistUnused, cancel)
 	stop := context.AfterFunc(ctx, func() { l.Close() })

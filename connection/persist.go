@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -150,7 +151,7 @@ func (pc *persistClient) dial(ctx context.Context, r resolved) (*ssh.Client, err
 	}
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
-	nc.SetDeadline(time.Now().Add(r.connectTimeout + persistTimeout))
+	nc.SetDeadline(time.Now().Add(persistTimeout)) // the daemon answers at once, or is stuck
 	cc, chans, reqs, err := ssh.NewClientConn(nc, "drover-persist", &ssh.ClientConfig{
 		Config: localLink,
 		User:   "drover",
@@ -165,17 +166,30 @@ func (pc *persistClient) dial(ctx context.Context, r resolved) (*ssh.Client, err
 		}
 		return nil, fmt.Errorf("%w: handshake: %w", errPersistUnavailable, err)
 	}
+	nc.SetDeadline(time.Time{})
 	c := ssh.NewClient(cc, chans, reqs)
-	var signErr error // a key file of r that could not be used; guarded by signMu
-	var signMu sync.Mutex
+	// The dial takes up to the connect timeout, but not the time someone
+	// takes to type a passphrase while the daemon waits for the keys.
+	patience := r.connectTimeout + persistTimeout
+	var fired atomic.Bool
+	watchdog := time.AfterFunc(patience, func() { fired.Store(true); c.Close() })
+	defer watchdog.Stop()
+	var signMu sync.Mutex // guards signErr and settled
+	var signErr error     // a key file of r that could not be used
+	settled := false      // the dial has its answer: the watchdog stays stopped
 	signs := c.HandleChannelOpen(agentChannel)
 	pc.wg.Go(func() {
 		for nch := range signs {
-			if err := pc.serveKeys(ctx, r, nch); err != nil {
-				signMu.Lock()
+			watchdog.Stop()
+			err := pc.serveKeys(ctx, r, nch)
+			signMu.Lock()
+			if err != nil {
 				signErr = err
-				signMu.Unlock()
 			}
+			if !settled {
+				watchdog.Reset(patience)
+			}
+			signMu.Unlock()
 		}
 	})
 	q := persistDial{Name: r.name, Host: r.host, Port: r.port, User: r.user, Password: r.password, Policy: r.policy,
@@ -197,6 +211,10 @@ func (pc *persistClient) dial(ctx context.Context, r resolved) (*ssh.Client, err
 		}
 		return nil, fmt.Errorf("%w: %w", errPersistUnavailable, err)
 	}
+	signMu.Lock()
+	settled = true
+	watchdog.Stop()
+	signMu.Unlock()
 	if rep.Kind != "" {
 		c.Close()
 		signMu.Lock()
@@ -214,7 +232,10 @@ func (pc *persistClient) dial(ctx context.Context, r resolved) (*ssh.Client, err
 		c.Close()
 		return nil, ctx.Err()
 	}
-	nc.SetDeadline(time.Time{})
+	if fired.Load() {
+		c.Close()
+		return nil, fmt.Errorf("%w: no answer within %s", errPersistUnavailable, patience)
+	}
 	pc.log.WithFields(logrus.Fields{KeyHost: r.name, "reused": rep.Reused}).Debug("connected through the connection daemon")
 	return c, nil
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -313,4 +314,87 @@ func TestPersistManyQuickCommands(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+// slowPrompter answers after a while, as a person typing does.
+type slowPrompter struct {
+	answer string
+	delay  time.Duration
+	asked  atomic.Int32
+}
+
+func (p *slowPrompter) Prompt(ctx context.Context, _ string) (string, error) {
+	p.asked.Add(1)
+	select {
+	case <-time.After(p.delay):
+		return p.answer, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// A passphrase typed slower than the connect timeout still unlocks the key
+// the daemon's new connection is made with; the next run asks nothing.
+func TestPersistSlowPassphrase(t *testing.T) {
+	s := sshtest.Start(t, sshtest.Options{})
+	d := newDaemon(t)
+	key, _ := sshtest.ClientKey(t)
+	raw, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := ssh.ParseRawPrivateKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("sesame"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	locked := filepath.Join(t.TempDir(), "locked")
+	if err := os.WriteFile(locked, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	prompt := &slowPrompter{answer: "sesame", delay: 6 * time.Second} // past the connect timeout and the daemon's answer time
+	f := newFixture(t, connection.Config{Persist: d.persist(time.Minute), Prompter: prompt, ConnectTimeout: 500 * time.Millisecond}, s)
+	f.key = locked
+	first := sourcePort(t, f, s)
+	f.pool.Close()
+	again := f.another(t, connection.Config{Persist: d.persist(time.Minute), Prompter: prompt, ConnectTimeout: 500 * time.Millisecond})
+	if got := sourcePort(t, again, s); got != first {
+		t.Errorf("second run came from port %s, first from %s", got, first)
+	}
+	if n := prompt.asked.Load(); n != 1 {
+		t.Errorf("asked for the passphrase %d times, want 1", n)
+	}
+}
+
+// A daemon that accepts and never answers costs a run a few seconds, then
+// it connects directly.
+func TestPersistStuckDaemonConnectsDirectly(t *testing.T) {
+	s := sshtest.Start(t, sshtest.Options{})
+	dir := filepath.Join(t.TempDir(), "persist")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("unix", filepath.Join(dir, "persist-v1.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, silent
+		}
+	}()
+	f := newFixture(t, connection.Config{Persist: &connection.Persist{Dir: dir, Idle: time.Minute}}, s)
+	start := time.Now()
+	sourcePort(t, f, s)
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("took %s", took)
+	}
 }

@@ -87,9 +87,6 @@ func (a *authenticator) methods(ctx context.Context, keyFiles []string, identiti
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(signers) > maxAuthTries {
-		a.log.Debugf("offering %d public keys; sshd stops after MaxAuthTries (6 by default) failures, so set IdentitiesOnly yes or --private-key to offer the right one", len(signers))
-	}
 	return methodsFor(signers, password), release, nil
 }
 
@@ -132,6 +129,9 @@ func (a *authenticator) publicKeys(ctx context.Context, keyFiles []string, ident
 		if s != nil {
 			add(s)
 		}
+	}
+	if len(signers) > maxAuthTries {
+		a.log.Debugf("offering %d public keys; sshd stops after MaxAuthTries (6 by default) failures, so set IdentitiesOnly yes or --private-key to offer the right one", len(signers))
 	}
 	return signers, release, nil
 }

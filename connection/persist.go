@@ -108,15 +108,30 @@ type persistReply struct {
 	Reused bool   `json:",omitempty"`
 }
 
-var errorKinds = map[string]error{"unreachable": ErrUnreachable, "auth": ErrAuth, "hostkey": ErrHostKey}
+// errorKinds name the sentinels on the wire, host key first: the kind a
+// direct dial's error would match first.
+var errorKinds = []struct {
+	name string
+	err  error
+}{{"hostkey", ErrHostKey}, {"auth", ErrAuth}, {"unreachable", ErrUnreachable}}
 
 func replyFor(err error) persistReply {
-	for kind, sentinel := range errorKinds {
-		if errors.Is(err, sentinel) {
-			return persistReply{Kind: kind, Msg: err.Error()}
+	for _, k := range errorKinds {
+		if errors.Is(err, k.err) {
+			return persistReply{Kind: k.name, Msg: err.Error()}
 		}
 	}
 	return persistReply{Kind: "unreachable", Msg: fmt.Errorf("%w: %w", ErrUnreachable, err).Error()}
+}
+
+// sentinelOf is the sentinel a reply's kind names.
+func sentinelOf(kind string) error {
+	for _, k := range errorKinds {
+		if k.name == kind {
+			return k.err
+		}
+	}
+	return ErrUnreachable
 }
 
 // remoteError is a dial error reported by the daemon: its message as the
@@ -222,11 +237,7 @@ func (pc *persistClient) dial(ctx context.Context, r resolved) (*ssh.Client, err
 		if signErr != nil {
 			return nil, signErr
 		}
-		kind, known := errorKinds[rep.Kind]
-		if !known {
-			kind = ErrUnreachable
-		}
-		return nil, &remoteError{msg: rep.Msg, kind: kind}
+		return nil, &remoteError{msg: rep.Msg, kind: sentinelOf(rep.Kind)}
 	}
 	if !stop() {
 		c.Close()
@@ -254,9 +265,6 @@ func (pc *persistClient) serveKeys(ctx context.Context, r resolved, nch ssh.NewC
 		return fmt.Errorf("%s: %w", r.name, err)
 	}
 	defer release()
-	if len(signers) > maxAuthTries {
-		pc.log.Debugf("offering %d public keys; sshd stops after MaxAuthTries (6 by default) failures, so set IdentitiesOnly yes or --private-key to offer the right one", len(signers))
-	}
 	_ = agent.ServeAgent(signerAgent(signers), ch)
 	return nil
 }

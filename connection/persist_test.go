@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -406,19 +405,7 @@ func TestPersistProxyJump(t *testing.T) {
 	jump, target := sshtest.Start(t, sshtest.Options{}), sshtest.Start(t, sshtest.Options{})
 	d := newDaemon(t)
 	f := newFixture(t, connection.Config{Persist: d.persist(time.Minute)}, jump, target)
-	tg := f.target(target, f.users.Login)
-	tg.ProxyJump = fmt.Sprintf("%s@%s:%d", f.users.Login, jump.Host, jump.Port)
-	c, err := f.pool.Conn(t.Context(), tg)
-	if err != nil {
-		t.Fatalf("through jump host: %v", err)
-	}
-	var out bytes.Buffer
-	if err := c.Exec(t.Context(), &connection.Cmd{Line: "echo $SSH_CONNECTION", Stdout: &out}); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), fmt.Sprintf(" %s %d", target.Host, target.Port)) {
-		t.Errorf("SSH_CONNECTION = %q", out.String())
-	}
+	runThroughJump(t, f, jump, target)
 	jumpPort := sourcePort(t, f, jump)
 	f.pool.Close()
 	again := f.another(t, connection.Config{Persist: d.persist(time.Minute)})

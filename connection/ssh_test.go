@@ -313,6 +313,20 @@ func TestSSHHostKeyPolicies(t *testing.T) {
 func TestSSHProxyJump(t *testing.T) {
 	jump, target := sshtest.Start(t, sshtest.Options{}), sshtest.Start(t, sshtest.Options{})
 	f := newFixture(t, connection.Config{}, jump, target)
+	tg := runThroughJump(t, f, jump, target)
+
+	// Every hop is host-key checked: a pool that knows only the target
+	// must refuse the jump host.
+	only := newFixture(t, connection.Config{}, target)
+	if _, err := only.pool.Conn(t.Context(), tg); !errors.Is(err, connection.ErrHostKey) {
+		t.Fatalf("unknown jump host key: err = %v, want ErrHostKey", err)
+	}
+}
+
+// runThroughJump runs a command on target through jump and returns the
+// target it used.
+func runThroughJump(t *testing.T, f *fixture, jump, target *sshtest.Server) connection.Target {
+	t.Helper()
 	tg := f.target(target, f.users.Login)
 	tg.ProxyJump = fmt.Sprintf("%s@%s:%d", f.users.Login, jump.Host, jump.Port)
 	c, err := f.pool.Conn(t.Context(), tg)
@@ -326,13 +340,7 @@ func TestSSHProxyJump(t *testing.T) {
 	if !strings.Contains(out.String(), fmt.Sprintf(" %s %d", target.Host, target.Port)) {
 		t.Errorf("SSH_CONNECTION = %q", out.String())
 	}
-
-	// Every hop is host-key checked: a pool that knows only the target
-	// must refuse the jump host.
-	only := newFixture(t, connection.Config{}, target)
-	if _, err := only.pool.Conn(t.Context(), tg); !errors.Is(err, connection.ErrHostKey) {
-		t.Fatalf("unknown jump host key: err = %v, want ErrHostKey", err)
-	}
+	return tg
 }
 
 func TestSSHPutAndGet(t *testing.T) {

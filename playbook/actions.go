@@ -21,7 +21,6 @@ func controllerAction(name string) (controllerFunc, bool) {
 		"set_fact":            actSetFact,
 		"assert":              actAssert,
 		"fail":                actFail,
-		"meta":                actMeta,
 		"pause":               actPause,
 		"include_vars":        actIncludeVars,
 		"group_by":            actGroupBy,
@@ -159,28 +158,6 @@ func actFail(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope tem
 		msg = r
 	}
 	return map[string]any{"changed": false, "failed": true, "msg": msg}, nil
-}
-
-func actMeta(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {
-	what := template.ToString(t.Args["_raw_params"])
-	switch what {
-	case "noop", "flush_handlers", "refresh_inventory", "reset_connection":
-		// flush_handlers runs from the play loop, which sees the task first
-	case "clear_facts":
-		hs.staged.clearFacts = true
-	case "end_play":
-		hs.staged.endPlay = true
-		pr.ended.Store(true)
-	case "end_host":
-		hs.staged.endHost = true
-	case "end_batch":
-		pr.batchEnded.Store(true) // every host of the batch stops; the next batch starts
-	case "clear_host_errors":
-		hs.staged.clearErrors = true
-	default:
-		return nil, fmt.Errorf("unknown meta action %q; use flush_handlers, end_play, end_host, end_batch, clear_host_errors, clear_facts or noop", what)
-	}
-	return map[string]any{"changed": false, "skipped": false, "_meta": what}, nil
 }
 
 func actPause(ctx context.Context, pr *playRun, t *Task, hs *hostState, scope template.Scope) (map[string]any, error) {

@@ -78,6 +78,10 @@ func (pr *playRun) flushHandlers(ctx context.Context, among []*hostState) {
 			pr.runBlock(ctx, h, nil, hosts)
 			continue
 		}
+		if what, ok := isMeta(h); ok {
+			pr.runMeta(ctx, h, nil, hosts, what)
+			continue
+		}
 		pr.runTask(ctx, h, nil, hosts)
 	}
 }
@@ -167,8 +171,12 @@ func (pr *playRun) runMeta(ctx context.Context, t *Task, chain []*Task, hosts []
 		hosts = hosts[:1]
 	}
 	var flush []*hostState
+	banner := KindTaskStart
+	if t.IsHandler {
+		banner = KindHandlerStart
+	}
 	for _, hs := range hosts {
-		pr.emit(Event{Kind: KindTaskStart, Task: t.Label(), Module: t.Module, Pos: t.Pos})
+		pr.emit(Event{Kind: banner, Task: t.Label(), Module: t.Module, Pos: t.Pos})
 		if what == "noop" || what == "reset_connection" || what == "refresh_inventory" {
 			continue // they take no when
 		}

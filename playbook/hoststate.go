@@ -32,9 +32,7 @@ type staged struct {
 	vars, facts, includeVars map[string]any
 	notify                   []string
 	failed, unreachable      bool
-	endPlay, endHost         bool
 	failedTask, failedResult any
-	clearErrors, clearFacts  bool
 	inventory                []inventoryChange
 	setFacts_                map[string]any // the set_fact part of vars
 	cached                   map[string]any // set_fact cacheable: facts under their own names
@@ -126,14 +124,5 @@ func (hs *hostState) commit() {
 	}
 	if s.unreachable {
 		hs.unreachable = true
-	}
-	if s.endPlay || s.endHost {
-		hs.endedPlay = true
-	}
-	if s.clearFacts {
-		hs.facts, hs.factLayer = map[string]any{}, map[string]any{}
-	}
-	if s.clearErrors {
-		hs.failed, hs.unreachable = false, false
 	}
 }

@@ -369,8 +369,25 @@ func (t *Task) action(file string, n *yaml.Node, keys []*yaml.Node) error {
 		delete(t.Keywords, "args")
 	}
 	t.Module, t.Args = module, args
+	if shortModule(module) == "meta" {
+		what := template.ToString(args["_raw_params"])
+		if !slices.Contains(metaActions, what) {
+			hint := suggestion(what, metaActions)
+			if hint == "" {
+				hint = "; use one of " + strings.Join(metaActions, ", ")
+			}
+			return source.Errorf(t.ArgsPos, "unknown meta action %q%s", what, hint)
+		}
+		if what == "flush_handlers" && t.IsHandler {
+			return source.Errorf(t.ArgsPos, "flush_handlers cannot be used as a handler; handlers run when they are flushed")
+		}
+	}
 	return nil
 }
+
+// metaActions are the meta: actions drover runs (runMeta).
+var metaActions = []string{"flush_handlers", "noop", "end_play", "end_host", "end_batch", "clear_host_errors", "clear_facts",
+	"refresh_inventory", "reset_connection", "role_complete"}
 
 // actionArgs reads `module: args`, `action: module args` and
 // `action: {module: name, ...}` into a module name and its arguments.

@@ -379,7 +379,7 @@ func (pr *playRun) runList(ctx context.Context, list []*Task, chain []*Task, hos
 		if !pr.selectedByTags(t, chain) {
 			continue
 		}
-		if what, ok := isMeta(t); ok && !t.IsHandler {
+		if what, ok := isMeta(t); ok {
 			pr.runMeta(ctx, t, chain, active, what)
 			continue
 		}
@@ -514,9 +514,6 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 			}
 			if e.Kind == KindResult {
 				delete(pending, e.Host)
-			}
-			if _, meta := isMeta(t); meta && e.Kind == KindResult && e.Status == StatusOK {
-				continue // Ansible shows and counts no result for a meta action that ran
 			}
 			if ctx.Err() == nil {
 				pr.emit(e)

@@ -158,7 +158,7 @@ func shown(e playbook.Event) (map[string]any, bool) {
 		verboseAlways = v
 	}
 	for k := range res {
-		if strings.HasPrefix(k, "_ansible") || strings.HasPrefix(k, "_drover") || k == "_meta" {
+		if strings.HasPrefix(k, "_ansible") || strings.HasPrefix(k, "_drover") {
 			delete(res, k)
 		}
 	}

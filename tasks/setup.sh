@@ -28,6 +28,8 @@ main() {
 	want=" $* "
 	nl='
 '
+	tab='	'
+	ifs=$IFS
 
 	has() { case $want in *" $1 "*) return 0 ;; esac; return 1; }
 	have() { command -v "$1" >/dev/null 2>&1; }
@@ -182,23 +184,45 @@ main() {
 	c=
 	x=
 	l=
+	q=
+	ask=
 	dmi=/sys/devices/virtual/dmi/id
-	add() { c="$c $*"; }
+	add() {
+		for a; do
+			case "$q " in *" $a "*) ;; *) c="$c $a" ;; esac
+		done
+	}
+	# addq FILE...: files whose lines the shell reads back from grep's output
+	# (scan), which prints them first.
+	addq() {
+		for a; do
+			case "$q " in *" $a "*) ;; *) q="$q $a" ;; esac
+		done
+	}
 	addx() { x="$x $*"; }
 
 	if has platform; then
 		add /var/lib/dbus/machine-id /etc/machine-id
-		run getconf getconf LONG_BIT
-		sec fqdn
+		# getconf LONG_BIT says whether the host's programs are 64-bit, as this
+		# shell is if it has an address beyond 32 bits: its lowest mapping is
+		# one where it is position-independent. Else getconf decides.
+		{ IFS= read -r g; } 2>/dev/null </proc/self/maps
+		case ${g%%-*} in
+		?????????*)
+			if have getconf; then
+				sec longbit
+				printf '%s\n' "$g"
+			else
+				run getconf getconf LONG_BIT
+			fi
+			;;
+		*) run getconf getconf LONG_BIT ;;
+		esac
 		if have getent; then
-			# As Python's getfqdn: the name's first address, then that address's names.
-			fqdn() {
-				set -f
-				set -- $(getent ahosts "$1" 2>/dev/null)
-				set +f
-				[ $# -gt 0 ] && getent hosts "$1" 2>/dev/null
-			}
-			fqdn "$node"
+			# Answered after scan, from /etc/hosts where name service looks there
+			# first and finds the name.
+			ask="$ask fqdn"
+			addq /etc/nsswitch.conf /etc/hosts
 		else
 			run hostnamef hostname -f
 		fi
@@ -236,7 +260,13 @@ main() {
 	has nvme && add /etc/nvme/hostnqn
 	has iscsi && add /etc/iscsi/initiatorname.iscsi
 	has fibre_channel_wwn && add '/sys/class/fc_host/*/port_name'
-	has caps && have capsh && run capsh capsh --print
+	if has caps && have capsh; then
+		# capsh's "Current:" line, where it is one of the two Go writes, comes
+		# from grep's capabilities, which are capsh's: both are programs without
+		# file capabilities that this shell starts (scan).
+		ask="$ask caps"
+		addq /proc/self/status /proc/sys/kernel/cap_last_cap
+	fi
 	if has pkg_mgr; then
 		addx /usr/bin/rpm-ostree /usr/bin/yum /usr/bin/dnf /usr/bin/apt-get /usr/bin/zypper \
 			/usr/sbin/urpmi /usr/bin/pacman /bin/opkg /usr/pkg/bin/pkgin /opt/local/bin/pkgin \
@@ -282,7 +312,14 @@ main() {
 		sec logname
 		printf '%s\n' "$un"
 		if have getent; then
-			[ -n "$un$uid" ] && run passwd getent passwd ${un:+"$un"} ${uid:+"$uid"}
+			if [ -n "$un" ]; then
+				# The name's entry, from /etc/passwd where name service looks there
+				# first and finds it (scan).
+				ask="$ask passwd"
+				addq /etc/nsswitch.conf /etc/passwd
+			elif [ -n "$uid" ]; then
+				run passwd getent passwd "$uid"
+			fi
 		else
 			add /etc/passwd
 		fi
@@ -523,6 +560,114 @@ main() {
 		fi
 	fi
 
+	# answer prints the sections asked for (ask) that scan's files answer,
+	# reading q's lines back from grep's output, where they come first; a
+	# section they do not answer runs its command. Each reads only as far as
+	# Go, which decides again from the same lines, needs to agree: where it
+	# does not, setup_followup.sh runs the command after all.
+	answer() {
+		nsp= nsh= pwok= pwnis= hl= nh=0 cinh= cprm= ceff= clast=
+		set -f
+		IFS=$nl
+		set -- $o
+		IFS=$ifs
+		for g; do
+			case $g in
+			/etc/nsswitch.conf:passwd:*) [ -n "$nsp" ] || nsp="x ${g#/etc/nsswitch.conf:passwd:}" ;;
+			/etc/nsswitch.conf:hosts:*) [ -n "$nsh" ] || nsh="x ${g#/etc/nsswitch.conf:hosts:}" ;;
+			/etc/nsswitch.conf:*) ;;
+			/etc/passwd:[+-]*) pwnis=1 ;;
+			/etc/passwd:"$un":*) pwok=1 ;;
+			/etc/passwd:*) ;;
+			/etc/hosts:*)
+				hl=$hl$nl${g#/etc/hosts:}
+				nh=$((nh + 1))
+				;;
+			/proc/self/status:CapInh:*) cinh=${g#*:CapInh:} ;;
+			/proc/self/status:CapPrm:*) cprm=${g#*:CapPrm:} ;;
+			/proc/self/status:CapEff:*) ceff=${g#*:CapEff:} ;;
+			/proc/self/status:*) ;;
+			/proc/sys/kernel/cap_last_cap:*) clast=${g#*:} ;;
+			*) break ;;
+			esac
+		done
+		if asked passwd; then
+			# Name service takes the first entry of the first source: files, or
+			# compat without NIS's + and - lines.
+			set -- $nsp
+			if [ -n "$pwok" ] && [ -z "$pwnis" ] && { [ "$2" = files ] || [ "$2" = compat ]; } && firstonly "$3"; then
+				sec passwdgo
+			else
+				run passwd getent passwd "$un" ${uid:+"$uid"}
+			fi
+		fi
+		if asked fqdn; then
+			if hostsfile; then
+				sec fqdngo
+			else
+				sec fqdn
+				fqdn "$node"
+			fi
+		fi
+		if asked caps; then
+			if capsknown; then
+				sec capsgo
+			else
+				run capsh capsh --print
+			fi
+		fi
+		set +f
+	}
+	asked() { case "$ask " in *" $1 "*) return 0 ;; esac; return 1; }
+	# firstonly WORD: whether WORD, which follows a source in nsswitch.conf,
+	# is no [STATUS=ACTION] that could make name service read on.
+	firstonly() { case $1 in "["*) return 1 ;; esac; return 0; }
+	# As Python's getfqdn: the name's first address, then that address's names.
+	fqdn() {
+		set -f
+		set -- $(getent ahosts "$1" 2>/dev/null)
+		set +f
+		[ $# -gt 0 ] && getent hosts "$1" 2>/dev/null
+	}
+	# hostsfile: whether /etc/hosts, read first, names the node on one line
+	# alone, which gives its one address (Go takes that address's first line
+	# there for the names).
+	hostsfile() {
+		set -- $nsh
+		[ "$2" = files ] && firstonly "$3" && [ "$nh" -le 64 ] || return 1
+		case $node in
+		"" | *[!0-9A-Za-z_.-]*) return 1 ;; # no name /etc/hosts holds
+		*[!0-9.]*) ;;
+		*) return 1 ;; # an address, which needs no lookup
+		esac
+		n=0
+		IFS=$nl
+		for g in $hl; do
+			IFS=$ifs
+			set -- ${g%%#*}
+			[ $# -ge 2 ] || continue
+			shift
+			for w; do
+				if [ "$w" = "$node" ]; then
+					n=$((n + 1))
+					break
+				fi
+			done
+		done
+		IFS=$ifs
+		[ "$n" = 1 ]
+	}
+	# capsknown: whether grep's capabilities are none, or all the kernel has
+	# in effect and permitted, none inheritable: capsh prints "=" or "=ep".
+	capsknown() {
+		set -- "${cinh#"$tab"}" "${cprm#"$tab"}" "${ceff#"$tab"}"
+		[ "$1" = 0000000000000000 ] && [ "$2" = "$3" ] || return 1
+		[ "$2" = 0000000000000000 ] && return 0
+		case $2$clast in *[!0-9a-f]* | "$2") return 1 ;; esac
+		case $clast in [1-9] | [1-5][0-9] | 6[0-2]) ;; *) return 1 ;; esac
+		[ $((0x$2)) = $(((1 << (clast + 1)) - 1)) ]
+	}
+
 	# What exists, then the readable files' lines prefixed by their names (grep
 	# with /dev/null as a second file always names the file), then symlinks.
 	# "exists" has a line "FLAGS PATH" for each path that exists: d directory,
@@ -550,9 +695,9 @@ main() {
 			case $p in /proc/* | /sys/*) ;; *) [ -s "$p" ] && t=${t}s ;; esac
 			printf '%s %s\n' "$t" "$p"
 		done
-		# c names no path twice, not even through its patterns.
+		# c names no path twice, not even through its patterns, nor one of q.
 		set --
-		for p in $c; do
+		for p in $q $c; do
 			if [ -f "$p" ]; then
 				t=f
 				[ -r "$p" ] && set -- "$@" "$p"
@@ -572,9 +717,16 @@ main() {
 		sec files
 		printf '%s\n' "$@"
 		sec grep
-		grep '' /dev/null "$@" 2>/dev/null
+		if [ -z "$ask" ]; then
+			grep '' /dev/null "$@" 2>/dev/null
+			return 0
+		fi
+		o=$(grep '' /dev/null "$@" 2>/dev/null)
+		printf '%s\n' "$o"
 	}
+	o=
 	scan
+	answer
 	# Go needs only the last part of a sysfs link's target, which is the name
 	# of the directory it leads to (sysfs links lead to directories): cd -P
 	# gives it without a process. ls reads the other links. This comes last,

@@ -448,11 +448,31 @@ func TestChrootDerived(t *testing.T) {
 // TestSetupFollowUp runs setup_followup.sh for each command it knows and
 // requires sections as setup.sh's run gives them.
 func TestSetupFollowUp(t *testing.T) {
-	o := &setupOutput{sections: map[string]*setupSection{}, pending: []string{"lsb_release", "findmnt", "chrootino"}}
+	o := &setupOutput{sections: map[string]*setupSection{}, pending: []string{"lsb_release", "findmnt", "chrootino", "getconf", "capsh", "passwd", "fqdn"}}
 	if err := o.followUp(t.Context(), &Env{Conn: connection.NewLocal(nil)}); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ name, cmd string }{{"lsb_release", "lsb_release -a"}, {"findmnt", "findmnt --list --noheadings --notruncate"}, {"chrootino", "ls -di /"}} {
+	var user string
+	for _, k := range []string{"LOGNAME", "USER", "LNAME", "USERNAME"} {
+		if user = os.Getenv(k); user != "" {
+			break
+		}
+	}
+	uid := strconv.Itoa(os.Getuid())
+	hostname, _ := os.Hostname()
+	var fqdn string
+	if out, err := exec.Command("getent", "ahosts", hostname).Output(); err == nil && len(strings.Fields(string(out))) > 0 {
+		fqdn = "getent hosts " + strings.Fields(string(out))[0]
+	}
+	passwd := "getent passwd " + uid
+	if user != "" {
+		passwd = "getent passwd " + user + " " + uid
+	}
+	for _, c := range []struct{ name, cmd string }{{"lsb_release", "lsb_release -a"}, {"findmnt", "findmnt --list --noheadings --notruncate"}, {"chrootino", "ls -di /"},
+		{"getconf", "getconf LONG_BIT"}, {"capsh", "capsh --print"}, {"passwd", passwd}, {"fqdn", fqdn}} {
+		if c.cmd == "" {
+			continue
+		}
 		f := strings.Fields(c.cmd)
 		if _, err := exec.LookPath(f[0]); err != nil {
 			continue

@@ -18,6 +18,18 @@ main() {
 		lsb_release) lsb_release -a ;;
 		findmnt) findmnt --list --noheadings --notruncate ;;
 		chrootino) ls -di / ;;
+		getconf) getconf LONG_BIT ;;
+		capsh) capsh --print ;;
+		passwd)
+			un=${LOGNAME:-${USER:-${LNAME:-${USERNAME:-}}}}
+			getent passwd ${un:+"$un"} "$(id -ru)"
+			;;
+		fqdn)
+			set -f
+			set -- $(getent ahosts "$(uname -n)")
+			set +f
+			[ $# -gt 0 ] && getent hosts "$1"
+			;;
 		esac </dev/null 2>/dev/null
 		printf '\n%s rc %s\n' "$m" "$?"
 	done

@@ -509,16 +509,23 @@ func FuzzSetupOutput(f *testing.F) {
 // stand-ins for the commands it no longer runs.
 var derivedSample = "\n@@N0 start\n\n@@N0 export\nexport A='x'\"'\"'y'\nexport B\n\n@@N0 uname\nLinux h 6.1 #1 x86_64\n" +
 	"\n@@N0 bins\n/usr/bin/lsb_release\n\n@@N0 lsbmin /usr/bin/lsb_release\n\n@@N0 ids\nUid:\t1\t2\t2\t2\nGid:\t3\t3\t3\t3\n" +
-	"\n@@N0 passwd\nu:x:1:3::/h:/bin/sh\n\n@@N0 rootino\n2\n\n@@N0 statfs\n1 2 3 4 5 6 ext2/ext3\t/\n\n@@N0 findmntinfo\n" +
+	"\n@@N0 logname\nu\n\n@@N0 longbit\n55d0c8a00000-55d0c8a04000 r--p 0 fe:00 1 /bin/dash\n" +
+	"\n@@N0 rootino\n2\n\n@@N0 statfs\n1 2 3 4 5 6 ext2/ext3\t/\n\n@@N0 findmntinfo\n" +
 	"\n@@N0 ipbatch\n8.8.8.8 via 1.1.1.1 dev e src 2.2.2.2\n1: e: <UP> mtu 1\n    inet 2.2.2.2/8 scope global secondary e\n" +
-	"\n@@N0 exists\nd /sys/class/net/e\nf /etc/os-release\n\n@@N0 files\n/etc/os-release\n/proc/self/mountinfo\n/usr/bin/lsb_release\n" +
-	"\n@@N0 grep\n/etc/os-release:ID=x\n/proc/self/mountinfo:1 2 0:1 /a /b rw - t s rw\n/usr/bin/lsb_release:x\n" +
-	"\n@@N0 linkdirs\n/sys/class/net/e/device virtio0\n\n@@N0 rootsame\n0\n\n@@N0 end\n"
+	"\n@@N0 exists\nd /sys/class/net/e\nf /etc/os-release\n\n@@N0 files\n/etc/nsswitch.conf\n/etc/passwd\n/etc/hosts\n/proc/self/status\n" +
+	"/proc/sys/kernel/cap_last_cap\n/etc/os-release\n/proc/self/mountinfo\n/usr/bin/lsb_release\n" +
+	"\n@@N0 grep\n/etc/nsswitch.conf:passwd: files\n/etc/nsswitch.conf:hosts: files dns\n/etc/passwd:u:x:1:3::/h:/bin/sh\n" +
+	"/etc/hosts:127.0.1.1 h.example h\n/proc/self/status:CapInh:\t0000000000000000\n/proc/self/status:CapPrm:\t000001ffffffffff\n" +
+	"/proc/self/status:CapEff:\t000001ffffffffff\n/proc/sys/kernel/cap_last_cap:40\n" +
+	"/etc/os-release:ID=x\n/proc/self/mountinfo:1 2 0:1 /a /b rw - t s rw\n/usr/bin/lsb_release:x\n" +
+	"\n@@N0 passwdgo\n\n@@N0 fqdngo\n\n@@N0 capsgo\n\n@@N0 linkdirs\n/sys/class/net/e/device virtio0\n\n@@N0 rootsame\n0\n\n@@N0 end\n"
 
 // FuzzSetupDerived is FuzzSetupOutput on small answers made of the
 // sections Go derives others from (lsb_release from os-release, findmnt
 // from mountinfo, ip's four answers from one batch, id from
-// /proc/self/status, env from dash's export -p, chroot's inode from fdinfo):
+// /proc/self/status, env from dash's export -p, chroot's inode from fdinfo,
+// getconf from the shell's maps, getent's answers from nsswitch.conf,
+// /etc/passwd and /etc/hosts, capsh's from grep's capabilities):
 // small, so that the fuzzer runs many.
 func FuzzSetupDerived(f *testing.F) {
 	f.Add(derivedSample)

@@ -105,6 +105,18 @@ func (o *setupOutput) derive() {
 	if o.chrootInoFromFdinfo() {
 		o.pending = append(o.pending, "chrootino")
 	}
+	if o.longBitFromMaps() {
+		o.pending = append(o.pending, "getconf")
+	}
+	if o.passwdFromFile() {
+		o.pending = append(o.pending, "passwd")
+	}
+	if o.fqdnFromHosts() {
+		o.pending = append(o.pending, "fqdn")
+	}
+	if o.capsFromStatus() {
+		o.pending = append(o.pending, "capsh")
+	}
 }
 
 func (o *setupOutput) parseExists() {

@@ -428,6 +428,64 @@ func TestSetupScriptShells(t *testing.T) {
 	}
 }
 
+// TestSetupCommandLoginShells runs gather's command line as each login shell
+// on this machine would: dash reads the script itself, and the others start
+// sh; all must answer alike.
+func TestSetupCommandLoginShells(t *testing.T) {
+	line := setupCommand("NLS", setupArgs{factPath: "/nonexistent", timeout: 10}, allCollectors(t), time.Now())
+	var base map[string]any
+	for _, sh := range [][]string{{"dash"}, {"bash"}, {"busybox", "sh"}, {"zsh"}, {"mksh"}, {"tcsh"}, {"csh"}, {"fish"}} {
+		path, err := exec.LookPath(sh[0])
+		if err != nil {
+			continue
+		}
+		cmd := exec.Command(path, append(sh[1:], "-c", line)...)
+		cmd.Stdin = strings.NewReader(setupScript)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", sh[0], err)
+		}
+		o, err := parseSetupOutput(string(out), "NLS")
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", sh[0], err, out)
+		}
+		f := gatherFacts(o, allCollectors(t), setupArgs{subset: []string{"all"}})
+		for _, volatile := range []string{"ansible_date_time", "ansible_memfree_mb", "ansible_memory_mb", "ansible_mounts", "ansible_uptime_seconds", "ansible_loadavg", "ansible_env"} {
+			delete(f, volatile)
+		}
+		if base == nil {
+			base = f
+		} else if diff := cmp.Diff(base, f); diff != "" {
+			t.Errorf("%s gives other facts than dash (-dash +%s):\n%s", sh[0], sh[0], diff)
+		}
+	}
+	if base == nil {
+		t.Skip("no dash")
+	}
+	// dash, with sh being dash, starts no second shell.
+	strace, err := exec.LookPath("strace")
+	dash, err2 := exec.LookPath("dash")
+	if err != nil || err2 != nil || !sameFile("/bin/sh", "/bin/dash") {
+		return
+	}
+	trace := filepath.Join(t.TempDir(), "trace")
+	cmd := exec.Command(strace, "-f", "-e", "trace=execve", "-o", trace, dash, "-c", line)
+	cmd.Stdin = strings.NewReader(setupScript)
+	if err := cmd.Run(); err != nil {
+		t.Skipf("strace: %v", err)
+	}
+	data, _ := os.ReadFile(trace)
+	if n := strings.Count(string(data), "bin/sh\""); n != 0 {
+		t.Errorf("dash started sh %d times:\n%s", n, data)
+	}
+}
+
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+}
+
 // TestDistributionGolden runs the distribution and lsb collectors on the
 // release files of many distributions; want.json holds what Ansible's own
 // code computes for the same files (testdata/setup/distro/ansible_oracle.py).

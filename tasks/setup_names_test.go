@@ -6,6 +6,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/drover/drover/connection"
+	"github.com/drover/drover/connection/sshtest"
 )
 
 // namesOutput is a parsed answer with the given sections and files.
@@ -267,6 +271,54 @@ func TestDerivedSampleNames(t *testing.T) {
 	for _, name := range []string{"getconf", "passwd", "fqdn", "capsh"} {
 		if o.sections[name] == nil || slices.Contains(o.pending, name) {
 			t.Errorf("%s: section %v, pending %v", name, o.sections[name], o.pending)
+		}
+	}
+}
+
+// TestSetupOneRoundTripSSH checks that on the test hosts, as a user and as
+// root through sudo, Go settles every section setup.sh left to it, so that
+// gathering facts takes the one command.
+func TestSetupOneRoundTripSSH(t *testing.T) {
+	users := sshtest.TestUsers(t)
+	s := sshtest.Start(t, sshtest.Options{})
+	key, _ := sshtest.ClientKey(t)
+	pool, err := connection.NewPool(connection.Config{KnownHostsFiles: []string{s.WriteKnownHosts(t)},
+		HostKeyPolicy: connection.HostKeyStrict, HomeDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	conn, err := pool.Conn(t.Context(), connection.Target{Name: "sshd", Host: s.Host, Port: s.Port, User: users.Login, KeyFiles: []string{key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	envs := map[string]*Env{"user": {Host: "sshd", Conn: conn}}
+	if users.Root {
+		envs["sudo"] = &Env{Host: "sshd", Conn: conn, Become: &connection.Become{}}
+	}
+	for name, env := range envs {
+		a := setupArgs{subset: []string{"all"}, timeout: 10, factPath: "/etc/ansible/facts.d"}
+		chosen, err := chooseCollectors(a.subset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := run(t.Context(), env, setupCommand("NRT", a, chosen, time.Now()), strings.NewReader(setupScript))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := parseSetupOutput(out.stdout, "NRT")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var fromFiles []string
+		for _, c := range []string{"longbit", "passwdgo", "fqdngo", "capsgo"} {
+			if o.sections[c] != nil {
+				fromFiles = append(fromFiles, c)
+			}
+		}
+		t.Logf("%s: answered from files: %v", name, fromFiles)
+		if len(o.pending) > 0 {
+			t.Errorf("%s: Go could not settle %v", name, o.pending)
 		}
 	}
 }

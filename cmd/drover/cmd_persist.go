@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"syscall"
 
 	"github.com/drover/drover/connection"
@@ -23,6 +24,13 @@ func newPersistDaemonCommand() *cobra.Command {
 		Hidden: true,
 		Args:   cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// The daemon moves bytes between sockets, a goroutine handing
+			// each chunk to the next: on one P the handoffs stay on one
+			// thread, where two wake a second thread for each and it spins
+			// for more, which took the daemon half again its CPU.
+			if os.Getenv("GOMAXPROCS") == "" {
+				runtime.GOMAXPROCS(1)
+			}
 			dir := args[0]
 			log := logrus.New()
 			log.SetLevel(logrus.InfoLevel)

@@ -3,6 +3,9 @@
 //
 //	DROVER_BENCH=1 go test -run TestBenchTable -v -timeout 30m ./examples/bench/
 //
+// DROVER_BENCH_RUNS sets the runs per scenario (3), and DROVER_BENCH_ONLY
+// keeps the scenarios whose name holds it ("gather_facts").
+//
 // It prints a Markdown table: the median wall time of each tool per
 // scenario, the ratios, and drover's peak memory. drover runs twice per
 // round: with --persist 0, opening every connection as the floor does, and
@@ -87,6 +90,9 @@ func TestBenchTable(t *testing.T) {
 	fmt.Println("| scenario | bare x/crypto/ssh | drover, new connections | drover | ansible-playbook | new connections / bare | ansible / drover | drover peak RSS |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, sc := range scenarios {
+		if only := os.Getenv("DROVER_BENCH_ONLY"); only != "" && !strings.Contains(sc.name, only) {
+			continue
+		}
 		limit := fmt.Sprintf("bench[0:%d]", sc.hosts-1)
 		var droverArgs, ansibleArgs []string
 		ansibleBin := "ansible-playbook"

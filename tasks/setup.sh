@@ -203,9 +203,9 @@ main() {
 
 	if has platform; then
 		add /var/lib/dbus/machine-id /etc/machine-id
-		# getconf LONG_BIT says whether the host's programs are 64-bit, as this
-		# shell is if it has an address beyond 32 bits: its lowest mapping is
-		# one where it is position-independent. Else getconf decides.
+		# getconf LONG_BIT tells whether the host's programs are 64-bit. This
+		# shell is one when its lowest mapping lies beyond 32 bits (a 64-bit
+		# position-independent program); otherwise getconf decides.
 		{ IFS= read -r g; } 2>/dev/null </proc/self/maps
 		case ${g%%-*} in
 		?????????*)

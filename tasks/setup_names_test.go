@@ -280,18 +280,8 @@ func TestDerivedSampleNames(t *testing.T) {
 // gathering facts takes the one command.
 func TestSetupOneRoundTripSSH(t *testing.T) {
 	users := sshtest.TestUsers(t)
-	s := sshtest.Start(t, sshtest.Options{})
-	key, _ := sshtest.ClientKey(t)
-	pool, err := connection.NewPool(connection.Config{KnownHostsFiles: []string{s.WriteKnownHosts(t)},
-		HostKeyPolicy: connection.HostKeyStrict, HomeDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pool.Close() })
-	conn, err := pool.Conn(t.Context(), connection.Target{Name: "sshd", Host: s.Host, Port: s.Port, User: users.Login, KeyFiles: []string{key}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	user, _ := SSHTestEnv(t, users.Login)
+	conn := user.Conn
 	envs := map[string]*Env{"user": {Host: "sshd", Conn: conn}}
 	if users.Root {
 		envs["sudo"] = &Env{Host: "sshd", Conn: conn, Become: &connection.Become{}}
@@ -321,4 +311,23 @@ func TestSetupOneRoundTripSSH(t *testing.T) {
 			t.Errorf("%s: Go could not settle %v", name, o.pending)
 		}
 	}
+}
+
+// SSHTestEnv starts an sshd and returns an Env that logs in to it as user,
+// for this package's tests and its external ones.
+func SSHTestEnv(t testing.TB, user string) (*Env, *sshtest.Server) {
+	t.Helper()
+	s := sshtest.Start(t, sshtest.Options{})
+	key, _ := sshtest.ClientKey(t)
+	pool, err := connection.NewPool(connection.Config{KnownHostsFiles: []string{s.WriteKnownHosts(t)},
+		HostKeyPolicy: connection.HostKeyStrict, HomeDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	conn, err := pool.Conn(t.Context(), connection.Target{Name: "sshd", Host: s.Host, Port: s.Port, User: user, KeyFiles: []string{key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{Host: "sshd", Conn: conn}, s
 }

@@ -96,26 +96,21 @@ func parseSetupOutput(out, nonce string) (*setupOutput, error) {
 // the shape the collectors read, and lists in pending those it cannot.
 func (o *setupOutput) derive() {
 	o.splitIPBatch()
-	if o.lsbFromOSRelease() {
-		o.pending = append(o.pending, "lsb_release")
-	}
-	if o.findmntFromMountinfo() {
-		o.pending = append(o.pending, "findmnt")
-	}
-	if o.chrootInoFromFdinfo() {
-		o.pending = append(o.pending, "chrootino")
-	}
-	if o.longBitFromMaps() {
-		o.pending = append(o.pending, "getconf")
-	}
-	if o.passwdFromFile() {
-		o.pending = append(o.pending, "passwd")
-	}
-	if o.fqdnFromHosts() {
-		o.pending = append(o.pending, "fqdn")
-	}
-	if o.capsFromStatus() {
-		o.pending = append(o.pending, "capsh")
+	for _, d := range []struct {
+		section string
+		pending func() bool
+	}{
+		{"lsb_release", o.lsbFromOSRelease},
+		{"findmnt", o.findmntFromMountinfo},
+		{"chrootino", o.chrootInoFromFdinfo},
+		{"getconf", o.longBitFromMaps},
+		{"passwd", o.passwdFromFile},
+		{"fqdn", o.fqdnFromHosts},
+		{"capsh", o.capsFromStatus},
+	} {
+		if d.pending() {
+			o.pending = append(o.pending, d.section)
+		}
 	}
 }
 

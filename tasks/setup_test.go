@@ -196,19 +196,7 @@ func TestSetupLocalFacts(t *testing.T) {
 // sshEnv starts an sshd and returns an Env that logs in to it as user.
 func sshEnv(t testing.TB, user string) (*tasks.Env, *sshtest.Server) {
 	t.Helper()
-	s := sshtest.Start(t, sshtest.Options{})
-	key, _ := sshtest.ClientKey(t)
-	pool, err := connection.NewPool(connection.Config{KnownHostsFiles: []string{s.WriteKnownHosts(t)},
-		HostKeyPolicy: connection.HostKeyStrict, HomeDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pool.Close() })
-	conn, err := pool.Conn(t.Context(), connection.Target{Name: "sshd", Host: s.Host, Port: s.Port, User: user, KeyFiles: []string{key}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tasks.Env{Host: "sshd", Conn: conn}, s
+	return tasks.SSHTestEnv(t, user)
 }
 
 func TestSetupSSH(t *testing.T) {

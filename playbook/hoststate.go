@@ -14,6 +14,7 @@ import (
 // way (hostvars, ansible_play_hosts).
 type hostState struct {
 	host        *inventory.Host
+	name        any // host.Name, boxed once for the lists of a play's hosts
 	inventory   map[string]any
 	facts       map[string]any // ansible_facts, without the ansible_ prefix
 	factLayer   map[string]any // the same facts as top-level ansible_* variables
@@ -44,7 +45,7 @@ func newHostState(h *inventory.Host) *hostState {
 	for k, v := range h.Vars {
 		inv[k] = inventory.Native(v)
 	}
-	return &hostState{host: h, inventory: inv, facts: map[string]any{}, factLayer: map[string]any{},
+	return &hostState{host: h, name: h.Name, inventory: inv, facts: map[string]any{}, factLayer: map[string]any{},
 		vars: map[string]any{}, includeVars: map[string]any{}, notified: map[string]bool{}}
 }
 

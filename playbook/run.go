@@ -149,10 +149,10 @@ type playRun struct {
 }
 
 func names(hosts []*hostState) []any {
-	out := []any{}
+	out := make([]any, 0, len(hosts))
 	for _, hs := range hosts {
 		if !hs.failed && !hs.unreachable {
-			out = append(out, hs.host.Name)
+			out = append(out, hs.name)
 		}
 	}
 	return out

@@ -57,9 +57,9 @@ func (pr *playRun) magic(hs *hostState) map[string]any {
 		"omit":                     template.Omit,
 		"playbook_dir":             pr.run.pb.Dir,
 		"ansible_play_name":        pr.play.Name,
-		"ansible_play_hosts":       names(pr.all),
-		"ansible_play_batch":       names(pr.hosts),
-		"play_hosts":               names(pr.hosts),
+		"ansible_play_hosts":       pr.namesOf(func() []*hostState { return pr.all }),
+		"ansible_play_batch":       pr.namesOf(func() []*hostState { return pr.hosts }),
+		"play_hosts":               pr.namesOf(func() []*hostState { return pr.hosts }),
 		"ansible_play_hosts_all":   pr.allNames,
 		"hostvars":                 hostvars{pr: pr},
 		"groups":                   pr.groups,
@@ -79,6 +79,17 @@ func (pr *playRun) magic(hs *hostState) map[string]any {
 		m["group_names"] = names
 	}
 	return m
+}
+
+// namesOf is the names of the hosts still in the play among hosts(), built
+// when a template asks: built for every host's scope, the lists made each
+// task cost time in the square of the hosts.
+func (pr *playRun) namesOf(hosts func() []*hostState) template.Thunk {
+	return func() any {
+		pr.mu.RLock()
+		defer pr.mu.RUnlock()
+		return names(hosts())
+	}
 }
 
 // ansibleVersion is the Ansible release whose behaviour drover follows.

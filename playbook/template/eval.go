@@ -51,7 +51,10 @@ func (e *Expr) eval(s Scope) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u, ok := v.(*Undefined); ok {
+	// As Ansible's templar, an undefined value anywhere in the result fails
+	// it: users | map(attribute='nope') | list is no list of nothings.
+	var u *Undefined
+	if holds(v, func(x any) bool { u, _ = x.(*Undefined); return u != nil }, 0) {
 		return nil, &EvalError{Pos: e.root.position(), Msg: u.err()}
 	}
 	return v, nil
@@ -245,41 +248,52 @@ func (ev *evaluator) index(x *index) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := pathOf(x)
-	switch c := v.(type) {
+	r, msg := getItem(v, i, pathOf(x), pathOf(x.x))
+	if msg != "" {
+		return nil, ev.fail(x.i, "%s", msg)
+	}
+	return r, nil
+}
+
+// getItem is Jinja2's environment.getitem, c[i], for subscripts and the
+// extract filter: a missing key, an index out of range or a container
+// without items gives an Undefined naming path (cpath names c); an index
+// of the wrong type gives msg.
+func getItem(c, i any, path, cpath string) (r any, msg string) {
+	switch c := c.(type) {
 	case *value.Dict, map[string]any, Mapping:
-		return lookupKey(c, ToString(i), path), nil
+		return lookupKey(c, ToString(i), path), ""
 	case []any, tuple:
 		items, _ := seqItems(c)
 		n, ok := toInt(i)
 		if !ok {
-			return nil, ev.fail(x.i, "%s indices must be integers, not %s", typeName(c), typeName(i))
+			return nil, fmt.Sprintf("%s indices must be integers, not %s", typeName(c), typeName(i))
 		}
 		if n < 0 {
 			n += int64(len(items))
 		}
 		if n < 0 || n >= int64(len(items)) {
-			return &Undefined{Path: path, Hint: fmt.Sprintf("the %s has %d items", typeName(c), len(items))}, nil
+			return &Undefined{Path: path, Hint: fmt.Sprintf("the %s has %d items", typeName(c), len(items))}, ""
 		}
-		return safe(items[n]), nil
+		return safe(items[n]), ""
 	case string:
 		r := []rune(c)
 		n, ok := toInt(i)
 		if !ok {
-			return nil, ev.fail(x.i, "string indices must be integers, not %s", typeName(i))
+			return nil, fmt.Sprintf("string indices must be integers, not %s", typeName(i))
 		}
 		if n < 0 {
 			n += int64(len(r))
 		}
 		if n < 0 || n >= int64(len(r)) {
-			return &Undefined{Path: path, Hint: fmt.Sprintf("the string has %d characters", len(r))}, nil
+			return &Undefined{Path: path, Hint: fmt.Sprintf("the string has %d characters", len(r))}, ""
 		}
-		return string(r[n]), nil
+		return string(r[n]), ""
 	}
-	if s, ok := i.(string); ok && isMethod(v, s) {
-		return &method{recv: v, name: s}, nil
+	if s, ok := i.(string); ok && isMethod(c, s) {
+		return &method{recv: c, name: s}, ""
 	}
-	return &Undefined{Path: path, Hint: fmt.Sprintf("%s is a %s", pathOf(x.x), typeName(v))}, nil
+	return &Undefined{Path: path, Hint: fmt.Sprintf("%s is a %s", cpath, typeName(c))}, ""
 }
 
 func (ev *evaluator) slice(x *sliceNode) (any, error) {

@@ -229,6 +229,8 @@ func fLength(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 		return int64(x.Len()), nil
 	case map[string]any:
 		return int64(len(x)), nil
+	case Mapping:
+		return int64(len(x.Keys())), nil
 	}
 	return nil, fmt.Errorf("object of type '%s' has no len()", typeName(in))
 }

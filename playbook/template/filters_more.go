@@ -17,6 +17,7 @@ import (
 // keep files short.
 func extraFilters(t map[string]filterFunc) {
 	t["truncate"] = fTruncate
+	t["extract"] = fExtract
 	t["slice"] = fSlice
 	t["groupby"] = fGroupby
 	t["random"] = fRandom
@@ -542,4 +543,35 @@ func fTojson(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 	}
 	s := pyJSONDump(in, indent, sep, ": ", true)
 	return strings.NewReplacer("<", `\u003c`, ">", `\u003e`, "&", `\u0026`, "'", `\u0027`).Replace(s), nil
+}
+
+// fExtract is Ansible's extract: container[item], then each of morekeys (a
+// key or a list of keys) in turn, as in groups.web | map('extract',
+// hostvars, 'ansible_host').
+func fExtract(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	if _, ok := kw["container"]; !ok && len(args) == 0 {
+		return nil, fmt.Errorf("extract needs a container")
+	}
+	container := arg(args, kw, 0, "container", nil)
+	keys := []any{in}
+	switch more := arg(args, kw, 1, "morekeys", nil).(type) {
+	case nil:
+	case []any:
+		keys = append(keys, more...)
+	default:
+		keys = append(keys, more)
+	}
+	v, path := container, "container"
+	for _, k := range keys {
+		if u, ok := v.(*Undefined); ok {
+			return u, nil
+		}
+		p := path + "[" + repr(k) + "]"
+		r, msg := getItem(v, k, p, path)
+		if msg != "" {
+			return nil, fmt.Errorf("%s", msg)
+		}
+		v, path = r, p
+	}
+	return v, nil
 }

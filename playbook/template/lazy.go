@@ -13,6 +13,11 @@ import (
 // is dropped, as Ansible does with "{{ x | default(omit) }}".
 const Omit = "__omit_place_holder__drover"
 
+// Thunk is a value computed only when a template reads it: for values that
+// cost more to build than most tasks ever look at, such as the lists of a
+// play's hosts every host's scope holds.
+type Thunk func() any
+
 // Lazy is a Scope whose values may themselves be templates: a string with
 // {{ }} is rendered when first looked up, against the same scope, and the
 // result remembered. A variable whose template needs itself fails with the
@@ -91,6 +96,10 @@ func (l *Lazy) render(v any) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
+			if plainText(e) {
+				out[i] = e // as it is, not boxed again
+				continue
+			}
 			r, err := l.render(e)
 			if err != nil {
 				return nil, err
@@ -101,6 +110,10 @@ func (l *Lazy) render(v any) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
+			if plainText(e) {
+				out[k] = e
+				continue
+			}
 			r, err := l.render(e)
 			if err != nil {
 				return nil, err
@@ -111,6 +124,10 @@ func (l *Lazy) render(v any) (any, error) {
 	case *value.Dict:
 		out := value.NewDict(x.Len())
 		for k, e := range x.All() {
+			if plainText(e) {
+				out.Set(k, e)
+				continue
+			}
 			r, err := l.render(e)
 			if err != nil {
 				return nil, err
@@ -118,6 +135,8 @@ func (l *Lazy) render(v any) (any, error) {
 			out.Set(k, r)
 		}
 		return out, nil
+	case Thunk:
+		return l.render(x())
 	case value.Unsafe:
 		return string(x), nil // text, never a template
 	case vault.String:
@@ -131,4 +150,11 @@ func (l *Lazy) render(v any) (any, error) {
 		return l.cache.render(plain, l)
 	}
 	return v, nil
+}
+
+// plainText reports whether v is a string without template syntax, which
+// renders to itself.
+func plainText(v any) bool {
+	s, ok := v.(string)
+	return ok && !IsTemplate(s)
 }

@@ -39,7 +39,16 @@ func (c *Cache) Expr(src string) (*Expr, error) {
 
 // IsTemplate reports whether s holds Jinja2 markup.
 func IsTemplate(s string) bool {
-	return strings.Contains(s, "{{") || strings.Contains(s, "{%") || strings.Contains(s, "{#")
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 || i == len(s)-1 {
+			return false
+		}
+		if c := s[i+1]; c == '{' || c == '%' || c == '#' {
+			return true
+		}
+		s = s[i+1:]
+	}
 }
 
 // singleVar is Ansible's SINGLE_VAR: a template that is one bare name.

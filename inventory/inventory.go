@@ -377,6 +377,15 @@ func (inv *Inventory) groupHosts(g *Group) []*Host {
 	return out
 }
 
+// HostOrLocalhost is Host, or for "localhost" when the inventory has no such
+// host, the implicit localhost, which Ansible's hostvars always hold.
+func (inv *Inventory) HostOrLocalhost(name string) (*Host, bool) {
+	if h, ok := inv.byName[name]; ok || name != "localhost" {
+		return h, ok
+	}
+	return inv.localhost(), true
+}
+
 // localhost is the implicit host Ansible adds when a pattern names it. It
 // is in no group, but it takes the all group's variables, as Ansible's
 // does.

@@ -122,7 +122,7 @@ var _ template.Mapping = hostvars{}
 func (hv hostvars) Get(name string) (any, bool) {
 	hs, ok := hv.pr.states[name]
 	if !ok {
-		h, found := hv.pr.run.opts.Inventory.Host(name)
+		h, found := hv.pr.run.opts.Inventory.HostOrLocalhost(name)
 		if !found {
 			return nil, false
 		}
@@ -131,10 +131,15 @@ func (hv hostvars) Get(name string) (any, bool) {
 	return hostVarsOf{pr: hv.pr, hs: hs}, true
 }
 
+// Keys lists the inventory's hosts, then the implicit localhost when the
+// inventory has none, as Ansible's hostvars do.
 func (hv hostvars) Keys() []string {
 	var out []string
 	for _, h := range hv.pr.run.opts.Inventory.Hosts() {
 		out = append(out, h.Name)
+	}
+	if !slices.Contains(out, "localhost") {
+		out = append(out, "localhost")
 	}
 	return out
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -740,72 +739,20 @@ func asFloat(v any) float64 {
 	return f
 }
 
-// withLookup turns a with_<lookup> value into items, as those lookups do.
+// withLookup turns a loop's value (lookup "") or a with_<lookup> value
+// into items, as those lookups do.
 func (pr *playRun) withLookup(lookup string, v any) ([]any, error) {
 	switch lookup {
-	case "sequence":
-		return sequence(template.ToString(v))
+	case "":
+		l, ok := v.([]any)
+		if !ok {
+			return nil, fmt.Errorf("loop: needs a list, got %s; use query() or | dict2items for other values", typeNameOf(v))
+		}
+		return l, nil
 	case "fileglob":
 		return pr.fileglob(v)
-	case "random_choice":
-		l, _ := v.([]any)
-		if len(l) == 0 {
-			return []any{}, nil
-		}
-		return []any{l[rand.IntN(len(l))]}, nil
-	case "subelements":
-		return subelements(v)
 	}
-	return withLookup(lookup, v)
-}
-
-// subelements is with_subelements: [list, 'key'] (and maybe
-// {skip_missing: true}) gives [parent, each of parent[key]], the parent
-// without that key, as Ansible's lookup hands it out.
-func subelements(v any) ([]any, error) {
-	l, _ := v.([]any)
-	if len(l) < 2 {
-		return nil, fmt.Errorf("with_subelements needs [list, 'key'] (and maybe {skip_missing: true})")
-	}
-	parents, ok := l[0].([]any)
-	if !ok {
-		return nil, fmt.Errorf("with_subelements: the first entry must be a list, not %s", typeNameOf(l[0]))
-	}
-	key := template.ToString(l[1])
-	skip := false
-	if len(l) > 2 {
-		if d, ok := l[2].(*value.Dict); ok {
-			s, _ := d.Get("skip_missing")
-			skip = truthy(s)
-		}
-	}
-	out := []any{}
-	for _, p := range parents {
-		d, ok := p.(*value.Dict)
-		if m, isMap := p.(map[string]any); isMap {
-			d, ok = value.DictOf(m), true
-		}
-		if !ok {
-			return nil, fmt.Errorf("with_subelements: the list must hold dicts, not %s", typeNameOf(p))
-		}
-		sub, found := d.Get(key)
-		if !found {
-			if skip {
-				continue
-			}
-			return nil, fmt.Errorf("with_subelements: could not find %q in an item; add {skip_missing: true} to skip those", key)
-		}
-		subs, ok := sub.([]any)
-		if !ok {
-			return nil, fmt.Errorf("with_subelements: %s must be a list, not %s", key, typeNameOf(sub))
-		}
-		parent := d.Clone()
-		parent.Delete(key)
-		for _, s := range subs {
-			out = append(out, []any{parent, s})
-		}
-	}
-	return out, nil
+	return template.ListLookup(lookup, v)
 }
 
 // fileglob lists the controller's files matching each pattern, relative
@@ -844,180 +791,6 @@ func (pr *playRun) fileglob(v any) ([]any, error) {
 		}
 	}
 	return out, nil
-}
-
-// sequence is Ansible's with_sequence: "start=1 end=5 stride=1
-// format=%d", "count=3", or the shorthand "1-10/2:host%02d".
-func sequence(spec string) ([]any, error) {
-	start, end, stride, count, format := int64(1), int64(0), int64(1), int64(-1), "%d"
-	hasEnd := false
-	spec = strings.TrimSpace(spec)
-	if !strings.Contains(spec, "=") && spec != "" {
-		body, f, hasFormat := strings.Cut(spec, ":")
-		if hasFormat {
-			format = f
-		}
-		body, st, hasStride := strings.Cut(body, "/")
-		a, b, hasRange := strings.Cut(body, "-")
-		var err error
-		if !hasRange {
-			if end, err = strconv.ParseInt(a, 0, 64); err != nil {
-				return nil, fmt.Errorf("with_sequence %q: %w", spec, err)
-			}
-		} else {
-			if start, err = strconv.ParseInt(a, 0, 64); err == nil {
-				end, err = strconv.ParseInt(b, 0, 64)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("with_sequence %q: can't parse the range", spec)
-			}
-		}
-		hasEnd = true
-		if hasStride {
-			if stride, err = strconv.ParseInt(st, 0, 64); err != nil {
-				return nil, fmt.Errorf("with_sequence %q: can't parse the stride", spec)
-			}
-		}
-	} else {
-		for _, kv := range strings.Fields(spec) {
-			k, v, _ := strings.Cut(kv, "=")
-			if k == "format" {
-				format = v
-				continue
-			}
-			n, err := strconv.ParseInt(v, 0, 64)
-			if err != nil {
-				return nil, fmt.Errorf("with_sequence: %s=%q is not a number", k, v)
-			}
-			switch k {
-			case "start":
-				start = n
-			case "end":
-				end, hasEnd = n, true
-			case "stride":
-				stride = n
-			case "count":
-				count = n
-			default:
-				return nil, fmt.Errorf("with_sequence: unknown argument %q; use start, end, stride, count, format", k)
-			}
-		}
-	}
-	if count >= 0 {
-		if hasEnd {
-			return nil, fmt.Errorf("with_sequence: give end or count, not both")
-		}
-		end, hasEnd = start+(count-1)*stride, true
-		if count == 0 {
-			return []any{}, nil
-		}
-	}
-	if !hasEnd {
-		return nil, fmt.Errorf("with_sequence: needs end= or count=")
-	}
-	if stride == 0 {
-		return nil, fmt.Errorf("with_sequence: stride must not be 0")
-	}
-	var out []any
-	for i := start; (stride > 0 && i <= end) || (stride < 0 && i >= end); i += stride {
-		out = append(out, fmt.Sprintf(format, i))
-		if len(out) > 100000 {
-			return nil, fmt.Errorf("with_sequence: more than 100,000 items")
-		}
-	}
-	if out == nil {
-		out = []any{}
-	}
-	return out, nil
-}
-
-// withLookup turns the other with_<lookup> values into items.
-func withLookup(lookup string, v any) ([]any, error) {
-	switch lookup {
-	case "":
-		l, ok := v.([]any)
-		if !ok {
-			return nil, fmt.Errorf("loop: needs a list, got %s; use query() or | dict2items for other values", typeNameOf(v))
-		}
-		return l, nil
-	case "items", "flattened":
-		l, ok := v.([]any)
-		if !ok {
-			return []any{v}, nil
-		}
-		var out []any
-		for _, e := range l {
-			if sub, ok := e.([]any); ok {
-				out = append(out, sub...)
-			} else {
-				out = append(out, e)
-			}
-		}
-		return out, nil
-	case "list":
-		l, ok := v.([]any)
-		if !ok {
-			return []any{v}, nil
-		}
-		return l, nil
-	case "dict":
-		var out []any
-		switch d := v.(type) {
-		case *value.Dict:
-			for k, e := range d.All() {
-				item := value.NewDict(2)
-				item.Set("key", k)
-				item.Set("value", e)
-				out = append(out, item)
-			}
-		case map[string]any:
-			return withLookup("dict", value.DictOf(d))
-		default:
-			return nil, fmt.Errorf("with_dict expects a dict, got %s", typeNameOf(v))
-		}
-		return out, nil
-	case "indexed_items":
-		l, _ := v.([]any)
-		out := make([]any, len(l))
-		for i, e := range l {
-			out[i] = []any{int64(i), e}
-		}
-		return out, nil
-	case "together":
-		l, _ := v.([]any)
-		n := 0
-		for _, e := range l {
-			if sub, ok := e.([]any); ok {
-				n = max(n, len(sub))
-			}
-		}
-		out := make([]any, n)
-		for i := range n {
-			row := make([]any, len(l))
-			for j, e := range l {
-				if sub, ok := e.([]any); ok && i < len(sub) {
-					row[j] = sub[i]
-				}
-			}
-			out[i] = row
-		}
-		return out, nil
-	case "nested":
-		l, _ := v.([]any)
-		out := []any{[]any{}}
-		for _, e := range l {
-			sub, _ := e.([]any)
-			var next []any
-			for _, prefix := range out {
-				for _, x := range sub {
-					next = append(next, append(slices.Clone(prefix.([]any)), x))
-				}
-			}
-			out = next
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("with_%s: unknown lookup", lookup)
 }
 
 func typeNameOf(v any) string {

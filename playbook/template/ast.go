@@ -39,11 +39,12 @@ type (
 		kwargs []kwarg
 	}
 	test struct {
-		pos  int
-		x    node
-		name string
-		args []node
-		not  bool
+		pos    int
+		x      node
+		name   string
+		args   []node
+		kwargs []kwarg
+		not    bool
 	}
 	unary struct {
 		pos int

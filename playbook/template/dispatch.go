@@ -68,15 +68,51 @@ func (ev *evaluator) test(x *test) (any, error) {
 			return nil, err
 		}
 	}
-	args, _, err := ev.arguments(x.args, nil)
+	args, kw, err := ev.arguments(x.args, x.kwargs)
 	if err != nil {
 		return nil, err
+	}
+	if args, err = placeTestKeywords(name, args, kw); err != nil {
+		return nil, ev.fail(x, "test %s: %v", name, err)
 	}
 	ok, err = t(v, args)
 	if err != nil {
 		return nil, ev.fail(x, "test %s: %v", name, err)
 	}
 	return ok != x.not, nil
+}
+
+// testParams name the parameters of the tests that take keywords, after the
+// value tested, in Ansible's order.
+var testParams = map[string][]string{
+	"match":           {"pattern", "ignorecase", "multiline"},
+	"search":          {"pattern", "ignorecase", "multiline"},
+	"regex":           {"pattern", "ignorecase", "multiline", "match_type"},
+	"version":         {"version", "operator", "strict", "version_type"},
+	"version_compare": {"version", "operator", "strict", "version_type"},
+}
+
+// placeTestKeywords puts a test's keyword arguments where its positional
+// ones go, as Python binds them.
+func placeTestKeywords(name string, args []any, kw map[string]any) ([]any, error) {
+	if len(kw) == 0 {
+		return args, nil
+	}
+	params := testParams[name]
+	for k, v := range kw {
+		i := slices.Index(params, k)
+		if i < 0 {
+			return nil, fmt.Errorf("unexpected keyword argument '%s'", k)
+		}
+		if i < len(args) {
+			return nil, fmt.Errorf("got multiple values for argument '%s'", k)
+		}
+		for len(args) <= i {
+			args = append(args, nil)
+		}
+		args[i] = v
+	}
+	return args, nil
 }
 
 // shortName strips ansible.builtin. and ansible.legacy. prefixes.

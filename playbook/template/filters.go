@@ -7,6 +7,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"github.com/drover/drover/playbook/value"
 	"hash"
@@ -328,12 +329,32 @@ func uniqueItems(items []any) []any {
 	return out
 }
 
-func fUnique(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
+// fUnique is Ansible's unique, which is Jinja2's with case_sensitive
+// false unless given: strings that differ only in case are one, the first
+// kept; with attribute, items are compared by it.
+func fUnique(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 	items, err := iterate(in)
 	if err != nil {
 		return nil, err
 	}
-	return uniqueItems(items), nil
+	caseSensitive := truthy(arg(args, kw, 0, "case_sensitive", false))
+	attribute, _ := arg(args, kw, 1, "attribute", nil).(string)
+	if caseSensitive && attribute == "" {
+		return uniqueItems(items), nil
+	}
+	key := itemKey(attribute, caseSensitive)
+	out, seen := []any{}, []any{}
+	for _, it := range items {
+		k := key(it)
+		if u, ok := k.(*Undefined); ok {
+			return nil, errors.New(u.err())
+		}
+		if !slices.ContainsFunc(seen, func(o any) bool { return equal(o, k) }) {
+			seen = append(seen, k)
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }
 
 func setOp(op string) filterFunc {
@@ -399,7 +420,20 @@ func fSort(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 	reverse := truthy(arg(args, kw, 0, "reverse", false))
 	caseSensitive := truthy(arg(args, kw, 1, "case_sensitive", false))
 	attribute, _ := arg(args, kw, 2, "attribute", nil).(string)
-	key := func(v any) any {
+	key := itemKey(attribute, caseSensitive)
+	out := slices.Clone(items)
+	sortErr := sortBy(out, key)
+	if reverse {
+		slices.Reverse(out)
+	}
+	return out, sortErr
+}
+
+// itemKey is what Jinja2's sort and unique compare an item by: its
+// attribute (a dotted path) when given, a string in lower case unless
+// caseSensitive.
+func itemKey(attribute string, caseSensitive bool) func(any) any {
+	return func(v any) any {
 		if attribute != "" {
 			for _, part := range strings.Split(attribute, ".") {
 				v = lookupKey(v, part, attribute)
@@ -410,9 +444,13 @@ func fSort(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 		}
 		return v
 	}
-	out := slices.Clone(items)
+}
+
+// sortBy sorts items stably by key, as Python's sorted(key=...) does; an
+// error is a pair of keys Python cannot compare.
+func sortBy(items []any, key func(any) any) error {
 	var sortErr error
-	slices.SortStableFunc(out, func(a, b any) int {
+	slices.SortStableFunc(items, func(a, b any) int {
 		ka, kb := key(a), key(b)
 		lt, err := less(ka, kb)
 		if err != nil {
@@ -426,10 +464,7 @@ func fSort(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 		}
 		return 1
 	})
-	if reverse {
-		slices.Reverse(out)
-	}
-	return out, sortErr
+	return sortErr
 }
 
 func fReverse(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
@@ -902,15 +937,36 @@ func fItems(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
 	return dictItems(d), nil
 }
 
+// fDictsort is Jinja2's dictsort(case_sensitive=False, by='key',
+// reverse=False): the items sorted by key or by value, strings compared
+// without case unless case_sensitive.
 func fDictsort(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
 	m, ok := asDict(in)
 	if !ok {
 		return nil, fmt.Errorf("dictsort expects a dict, got %s", typeName(in))
 	}
+	caseSensitive := truthy(arg(args, kw, 0, "case_sensitive", false))
+	by := ToString(arg(args, kw, 1, "by", "key"))
+	if by != "key" && by != "value" {
+		return nil, fmt.Errorf("You can only sort by either 'key' or 'value'")
+	}
 	out := []any{}
-	for _, k := range slices.Sorted(slices.Values(m.Keys())) {
-		v, _ := m.Get(k)
+	for k, v := range m.All() {
 		out = append(out, pair(k, v))
+	}
+	key := func(p any) any {
+		kv := p.(tuple).items
+		v := kv[0]
+		if by == "value" {
+			v = kv[1]
+		}
+		if s, ok := v.(string); ok && !caseSensitive {
+			return strings.ToLower(s)
+		}
+		return v
+	}
+	if err := sortBy(out, key); err != nil {
+		return nil, err
 	}
 	if truthy(arg(args, kw, 2, "reverse", false)) {
 		slices.Reverse(out)

@@ -1,13 +1,16 @@
 package template
 
 import (
+	"errors"
 	"fmt"
 	"github.com/drover/drover/playbook/value"
+	"html"
 	"math"
 	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +21,9 @@ import (
 func extraFilters(t map[string]filterFunc) {
 	t["truncate"] = fTruncate
 	t["extract"] = fExtract
+	t["path_join"] = fPathJoin
+	t["relpath"] = fRelpath
+	t["striptags"] = strFilter(stripTags)
 	t["slice"] = fSlice
 	t["groupby"] = fGroupby
 	t["random"] = fRandom
@@ -94,6 +100,9 @@ func fTruncate(_ *evaluator, in any, args []any, kw map[string]any) (any, error)
 	leeway, err := intArg(args, kw, 3, "leeway", 5)
 	if err != nil {
 		return nil, err
+	}
+	if length < int64(len([]rune(end))) {
+		return nil, fmt.Errorf("expected length >= %d, got %d", len([]rune(end)), length)
 	}
 	r := []rune(s)
 	if int64(len(r)) <= length+leeway {
@@ -574,4 +583,61 @@ func fExtract(_ *evaluator, in any, args []any, kw map[string]any) (any, error) 
 		v, path = r, p
 	}
 	return v, nil
+}
+
+// fPathJoin is Ansible's path_join: a string as it is, a list joined as
+// Python's os.path.join does, an absolute part starting over.
+func fPathJoin(_ *evaluator, in any, _ []any, _ map[string]any) (any, error) {
+	if s, ok := in.(string); ok {
+		return s, nil
+	}
+	parts, err := iterate(in)
+	if err != nil {
+		return nil, fmt.Errorf("path_join needs a string or a list of them, got %s", typeName(in))
+	}
+	out := ""
+	for i, p := range parts {
+		s := ToString(p)
+		switch {
+		case i == 0 || strings.HasPrefix(s, "/"):
+			out = s
+		case out == "" || strings.HasSuffix(out, "/"):
+			out += s
+		default:
+			out += "/" + s
+		}
+	}
+	return out, nil
+}
+
+// fRelpath is Python's os.path.relpath(path, start): both made absolute
+// against the working directory first.
+func fRelpath(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	path := ToString(in)
+	if path == "" {
+		return nil, fmt.Errorf("no path specified")
+	}
+	start := ToString(arg(args, kw, 0, "start", "."))
+	absPath, err1 := filepath.Abs(path)
+	absStart, err2 := filepath.Abs(start)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("relpath: %v", errors.Join(err1, err2))
+	}
+	rel, err := filepath.Rel(absStart, absPath)
+	if err != nil {
+		return nil, err
+	}
+	return rel, nil
+}
+
+var (
+	htmlComment = regexp.MustCompile(`(?s)<!--.*?-->`)
+	htmlTag     = regexp.MustCompile(`(?s)<.*?>`)
+)
+
+// stripTags is Jinja2's striptags: comments and tags removed, entities
+// decoded, runs of whitespace made one space.
+func stripTags(s string) string {
+	s = htmlTag.ReplaceAllString(htmlComment.ReplaceAllString(s, ""), "")
+	return strings.Join(strings.Fields(html.UnescapeString(s)), " ")
 }

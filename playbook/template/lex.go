@@ -113,6 +113,12 @@ func isIdentChar(c byte) bool { return isIdentStart(c) || c >= '0' && c <= '9' }
 func lexNumber(src string, i int) (token, int, error) {
 	j := i
 	float := false
+	// 0b101, 0o17, 0x1f: Jinja2's integers in other bases.
+	if src[i] == '0' && i+2 < len(src) && strings.IndexByte("bBoOxX", src[i+1]) >= 0 && isHexDigit(src[i+2]) {
+		for j = i + 2; j < len(src) && (isHexDigit(src[j]) || src[j] == '_'); j++ {
+		}
+		return token{tokInt, src[i:j], i}, j, nil
+	}
 	for j < len(src) && (src[j] >= '0' && src[j] <= '9' || src[j] == '_') {
 		j++
 	}
@@ -192,3 +198,7 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string { return fmt.Sprintf("column %d: %s", e.Pos+1, e.Msg) }
+
+func isHexDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}

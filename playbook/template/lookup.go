@@ -84,9 +84,15 @@ func (ev *evaluator) callLookup(asList bool, args []any, kw map[string]any) (any
 	}
 	name := shortName(ToString(args[0]))
 	fn, ok := lookups[name]
+	if list, isList := listLookups[name]; isList {
+		fn, ok = func(_ *evaluator, terms []any, _ map[string]any) ([]any, error) { return list(terms) }, true
+	}
 	if !ok {
-		known := make([]string, 0, len(lookups))
+		known := make([]string, 0, len(lookups)+len(listLookups))
 		for k := range lookups {
+			known = append(known, k)
+		}
+		for k := range listLookups {
 			known = append(known, k)
 		}
 		return nil, fmt.Errorf("lookup plugin '%s' not found%s", name, didYouMean(name, known))
@@ -100,15 +106,21 @@ func (ev *evaluator) callLookup(asList bool, args []any, kw map[string]any) (any
 	if out == nil {
 		out = []any{}
 	}
-	if wantList {
+	if wantList || len(out) == 0 {
 		return out, nil
 	}
-	if len(out) == 1 {
-		return out[0], nil
-	}
+	// As Ansible: strings joined with commas, else one value as it is, else
+	// the list.
 	parts := make([]string, len(out))
 	for i, v := range out {
-		parts[i] = ToString(v)
+		s, ok := v.(string)
+		if !ok {
+			if len(out) == 1 {
+				return out[0], nil
+			}
+			return out, nil
+		}
+		parts[i] = s
 	}
 	return strings.Join(parts, ","), nil
 }

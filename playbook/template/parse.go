@@ -1,6 +1,7 @@
 package template
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -285,9 +286,15 @@ func (p *parser) primary() (node, error) {
 		}
 		return &literal{t.pos, s}, nil
 	case tokInt:
-		n, err := strconv.ParseInt(t.val, 10, 64)
-		if err != nil {
+		base := 10
+		if len(t.val) > 1 && t.val[0] == '0' {
+			base = 0 // a 0b, 0o or 0x prefix says
+		}
+		n, err := strconv.ParseInt(t.val, base, 64)
+		if errors.Is(err, strconv.ErrRange) {
 			return nil, p.errAt(t, "integer %s is too large", t.val)
+		} else if err != nil {
+			return nil, p.errAt(t, "bad integer %s", t.val)
 		}
 		return &literal{t.pos, n}, nil
 	case tokFloat:
@@ -525,11 +532,11 @@ func (p *parser) filterExpr(x node) (node, error) {
 			switch nt := p.peek(); {
 			case p.isOp("("):
 				p.next()
-				args, _, err := p.callArgs()
+				args, kwargs, err := p.callArgs()
 				if err != nil {
 					return nil, err
 				}
-				t.args = args
+				t.args, t.kwargs = args, kwargs
 			case nt.kind == tokString || nt.kind == tokInt || nt.kind == tokFloat ||
 				nt.kind == tokName && !isKeyword(nt.val) || nt.kind == tokOp && (nt.val == "[" || nt.val == "{"):
 				arg, err := p.unary(false)

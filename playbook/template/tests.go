@@ -62,10 +62,10 @@ var tests = map[string]testFunc{
 	"contains": func(v any, args []any) (bool, error) { return contains(v, firstOr(args, nil)) },
 	"match":    reTest(true), "search": reTest(false),
 	"regex": func(v any, args []any) (bool, error) {
-		if len(args) > 2 && ToString(args[2]) == "match" {
-			return reTest(true)(v, args[:1])
+		if len(args) > 3 && args[3] != nil && ToString(args[3]) == "match" {
+			return reTest(true)(v, args[:3])
 		}
-		return reTest(false)(v, args)
+		return reTest(false)(v, args[:min(len(args), 3)])
 	},
 	"version": versionTest, "version_compare": versionTest,
 	"succeeded":   resultTest(func(r func(string) any) bool { return !truthy(r("failed")) }),
@@ -127,6 +127,9 @@ func cmpTest(op string) testFunc {
 func reTest(anchored bool) testFunc {
 	return func(v any, args []any) (bool, error) {
 		pattern := ToString(firstOr(args, ""))
+		if len(args) > 2 && truthy(args[2]) {
+			pattern = "(?m)" + pattern
+		}
 		if len(args) > 1 && truthy(args[1]) {
 			pattern = "(?i)" + pattern
 		}
@@ -177,10 +180,15 @@ func versionTest(v any, args []any) (bool, error) {
 		return false, fmt.Errorf("version needs a version to compare with")
 	}
 	op := "=="
-	if len(args) > 1 {
+	if len(args) > 1 && args[1] != nil {
 		op = ToString(args[1])
 	}
-	c := compareVersions(ToString(v), ToString(args[0]))
+	a, b := ToString(v), ToString(args[0])
+	if len(args) > 2 && truthy(args[2]) {
+		// StrictVersion reads 1.0 as 1.0.0.
+		a, b = padVersion(a), padVersion(b)
+	}
+	c := compareVersions(a, b)
 	switch op {
 	case "==", "=", "eq":
 		return c == 0, nil
@@ -199,6 +207,20 @@ func versionTest(v any, args []any) (bool, error) {
 }
 
 var versionPart = regexp.MustCompile(`\d+|[a-zA-Z]+`)
+
+// padVersion gives a strict version of two numbers its third, 0.
+func padVersion(v string) string {
+	if strictTwo.MatchString(v) {
+		head, tail := v, ""
+		if i := strings.IndexAny(v, "ab"); i >= 0 {
+			head, tail = v[:i], v[i:]
+		}
+		return head + ".0" + tail
+	}
+	return v
+}
+
+var strictTwo = regexp.MustCompile(`^\d+\.\d+([ab]\d+)?$`)
 
 func compareVersions(a, b string) int {
 	pa, pb := versionPart.FindAllString(a, -1), versionPart.FindAllString(b, -1)

@@ -196,6 +196,11 @@ func (ev *evaluator) attr(x *attr) (any, error) {
 			return safe(f), nil
 		}
 	}
+	if o, ok := v.(object); ok {
+		if f, ok := o.attr(x.name); ok {
+			return f, nil
+		}
+	}
 	return lookupKey(v, x.name, pathOf(x.x)+"."+x.name), nil
 }
 
@@ -459,6 +464,9 @@ func (ev *evaluator) binary(x *binary) (any, error) {
 func arith(op string, l, r any) (any, error) {
 	if op == "~" {
 		return ToString(l) + ToString(r), nil
+	}
+	if v, ok, err := dateArith(op, l, r); ok && (op == "+" || op == "-") {
+		return v, err
 	}
 	li, lInt := toInt(l)
 	ri, rInt := toInt(r)

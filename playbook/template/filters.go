@@ -1077,6 +1077,10 @@ func pyJSONDump(v any, indent, itemSep, keySep string, sortKeys bool) string {
 			b.WriteString(strconv.FormatBool(x))
 		case float64:
 			b.WriteString(value.JSONFloat(x))
+		case dateTime:
+			writeJSONString(&b, x.isoformat())
+		case timeDelta:
+			writeJSONString(&b, x.String())
 		default:
 			b.WriteString(ToString(x))
 		}

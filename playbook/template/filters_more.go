@@ -21,6 +21,8 @@ import (
 func extraFilters(t map[string]filterFunc) {
 	t["truncate"] = fTruncate
 	t["extract"] = fExtract
+	t["strftime"] = fStrftime
+	t["to_datetime"] = fToDatetime
 	t["path_join"] = fPathJoin
 	t["relpath"] = fRelpath
 	t["striptags"] = strFilter(stripTags)

@@ -24,13 +24,15 @@ var dictMethods = map[string]bool{"items": true, "keys": true, "values": true, "
 var listMethods = map[string]bool{"index": true, "count": true}
 
 func isMethod(v any, name string) bool {
-	switch v.(type) {
+	switch x := v.(type) {
 	case string:
 		return stringMethods[name]
 	case *value.Dict, map[string]any, Mapping:
 		return dictMethods[name]
 	case []any, tuple:
 		return listMethods[name]
+	case object:
+		return x.hasMethod(name)
 	}
 	return false
 }
@@ -98,6 +100,7 @@ func (ev *evaluator) call(x *call) (any, error) {
 
 // globals are Jinja's global functions.
 var globals = map[string]func(args []any, kw map[string]any) (any, error){
+	"now": now,
 	"range": func(args []any, _ map[string]any) (any, error) {
 		var nums []int64
 		for _, a := range args {
@@ -175,6 +178,8 @@ func (m *method) call(args []any, kw map[string]any) (any, error) {
 	switch r := m.recv.(type) {
 	case string:
 		return stringMethod(r, m.name, args, kw)
+	case object:
+		return r.callMethod(m.name, args, kw)
 	case *value.Dict, map[string]any, Mapping:
 		d, _ := asDict(r)
 		switch m.name {

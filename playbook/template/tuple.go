@@ -131,7 +131,11 @@ func native(v any) any {
 // that a namedtuple comes back as a plain tuple and a value holding a
 // dict view does not parse at all (ok false: the text stays).
 func reread(v any) (any, bool) {
-	if holds(v, func(x any) bool { _, ok := x.(*view); return ok }, 0) {
+	if holds(v, func(x any) bool {
+		_, isView := x.(*view)
+		_, isObject := x.(object)
+		return isView || isObject
+	}, 0) {
 		return nil, false
 	}
 	if !holds(v, func(x any) bool { t, ok := x.(tuple); return ok && t.name != "" }, 0) {

@@ -108,6 +108,9 @@ func repr(v any) string {
 	if u, ok := v.(value.Unsafe); ok {
 		v = string(u)
 	}
+	if o, ok := v.(object); ok {
+		return o.repr()
+	}
 	s, ok := v.(string)
 	if !ok {
 		return ToString(v)
@@ -229,6 +232,8 @@ func typeName(v any) string {
 		return "dict"
 	case *Undefined:
 		return "undefined"
+	case object:
+		return x.typeName()
 	}
 	return fmt.Sprintf("%T", v)
 }
@@ -268,6 +273,9 @@ func toInt(v any) (int64, bool) {
 
 // equal is Python's ==.
 func equal(a, b any) bool {
+	if c, ok := compareDates(a, b); ok {
+		return c == 0
+	}
 	if fa, ok := toFloat(a); ok {
 		if fb, ok := toFloat(b); ok {
 			return fa == fb
@@ -344,6 +352,9 @@ func equalViews(x *view, b any) bool {
 
 // less is Python's <, or an error for types that do not order.
 func less(a, b any) (bool, error) {
+	if c, ok := compareDates(a, b); ok {
+		return c < 0, nil
+	}
 	if fa, ok := toFloat(a); ok {
 		if fb, ok := toFloat(b); ok {
 			return fa < fb, nil

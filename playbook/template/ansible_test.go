@@ -160,7 +160,6 @@ func TestAnsibleExpectations(t *testing.T) {
 // knownDifferences are expressions where drover does not match Ansible
 // yet, and why. Each is a bug to fix, not a choice.
 var knownDifferences = map[string]string{
-	"'{0:>5}'.format('x')":               "str.format ignores format specs",
 	"10 | random(seed=1)":                "random with a seed does not follow Python's Mersenne Twister",
 	"['a', 'b', 'c'] | random(seed='x')": "random with a seed does not follow Python's Mersenne Twister",
 	"12345678901234567890":               "integers are 64-bit, Python's unbounded",

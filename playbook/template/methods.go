@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"github.com/drover/drover/playbook/value"
 	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -376,7 +378,7 @@ func strFormat(f string, args []any, kw map[string]any) (any, error) {
 		if end < 0 {
 			return nil, fmt.Errorf("single '{' encountered in format string")
 		}
-		field, _, _ := strings.Cut(f[i+1:i+end], ":")
+		field, spec, _ := strings.Cut(f[i+1:i+end], ":")
 		var v any
 		switch {
 		case field == "":
@@ -398,7 +400,11 @@ func strFormat(f string, args []any, kw map[string]any) (any, error) {
 				return nil, fmt.Errorf("KeyError: '%s'", field)
 			}
 		}
-		b.WriteString(ToString(v))
+		text, err := formatValue(v, spec)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(text)
 		i += end
 	}
 	return b.String(), nil
@@ -481,4 +487,208 @@ func iterate(v any) ([]any, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("'%s' object is not iterable", typeName(v))
+}
+
+// formatSpec is a parsed Python format spec:
+// [[fill]align][sign][#][0][width][,|_][.precision][type].
+type formatSpec struct {
+	fill, align, sign byte
+	alt               bool
+	width, precision  int // precision -1: none
+	group, kind       byte
+}
+
+func parseFormatSpec(spec string) (formatSpec, error) {
+	f := formatSpec{fill: ' ', precision: -1}
+	i := 0
+	isAlign := func(c byte) bool { return c == '<' || c == '>' || c == '^' || c == '=' }
+	if len(spec) >= 2 && isAlign(spec[1]) {
+		f.fill, f.align, i = spec[0], spec[1], 2
+	} else if len(spec) >= 1 && isAlign(spec[0]) {
+		f.align, i = spec[0], 1
+	}
+	if i < len(spec) && strings.IndexByte("+- ", spec[i]) >= 0 {
+		f.sign, i = spec[i], i+1
+	}
+	if i < len(spec) && spec[i] == '#' {
+		f.alt, i = true, i+1
+	}
+	if i < len(spec) && spec[i] == '0' {
+		if f.align == 0 {
+			f.fill, f.align = '0', '='
+		}
+		i++
+	}
+	for ; i < len(spec) && spec[i] >= '0' && spec[i] <= '9'; i++ {
+		f.width = f.width*10 + int(spec[i]-'0')
+	}
+	if i < len(spec) && (spec[i] == ',' || spec[i] == '_') {
+		f.group, i = spec[i], i+1
+	}
+	if i < len(spec) && spec[i] == '.' {
+		i++
+		f.precision = 0
+		start := i
+		for ; i < len(spec) && spec[i] >= '0' && spec[i] <= '9'; i++ {
+			f.precision = f.precision*10 + int(spec[i]-'0')
+		}
+		if i == start {
+			return f, fmt.Errorf("Format specifier missing precision")
+		}
+	}
+	if i < len(spec) {
+		f.kind, i = spec[i], i+1
+	}
+	if i != len(spec) {
+		return f, fmt.Errorf("Invalid format specifier '%s'", spec)
+	}
+	return f, nil
+}
+
+// formatValue is Python's format(v, spec) for strings, ints and floats.
+func formatValue(v any, spec string) (string, error) {
+	if spec == "" {
+		return ToString(v), nil
+	}
+	f, err := parseFormatSpec(spec)
+	if err != nil {
+		return "", err
+	}
+	var body, sign string
+	numeric := true
+	switch x := v.(type) {
+	case string:
+		if f.kind != 0 && f.kind != 's' {
+			return "", fmt.Errorf("Unknown format code '%c' for object of type 'str'", f.kind)
+		}
+		numeric, body = false, x
+		if f.precision >= 0 && f.precision < len([]rune(x)) {
+			body = string([]rune(x)[:f.precision])
+		}
+	case bool, int64:
+		n, _ := toInt(x)
+		if strings.IndexByte("eEfFgG%", f.kind) >= 0 && f.kind != 0 {
+			return formatValue(float64(n), spec)
+		}
+		if n < 0 {
+			sign, n = "-", -n
+		}
+		prefix := ""
+		switch f.kind {
+		case 0, 'd', 'n':
+			body = strconv.FormatInt(n, 10)
+		case 'b':
+			body, prefix = strconv.FormatInt(n, 2), "0b"
+		case 'o':
+			body, prefix = strconv.FormatInt(n, 8), "0o"
+		case 'x':
+			body, prefix = strconv.FormatInt(n, 16), "0x"
+		case 'X':
+			body, prefix = strings.ToUpper(strconv.FormatInt(n, 16)), "0X"
+		case 'c':
+			numeric, body = false, string(rune(n))
+		default:
+			return "", fmt.Errorf("Unknown format code '%c' for object of type 'int'", f.kind)
+		}
+		if f.group != 0 {
+			body = groupDigits(body, f.group)
+		}
+		if f.alt {
+			body = prefix + body
+		}
+	case float64:
+		if math.Signbit(x) {
+			sign, x = "-", -x
+		}
+		prec := f.precision
+		switch f.kind {
+		case 'f', 'F', '%':
+			if prec < 0 {
+				prec = 6
+			}
+			if f.kind == '%' {
+				x *= 100
+			}
+			body = strconv.FormatFloat(x, 'f', prec, 64)
+		case 'e', 'E':
+			if prec < 0 {
+				prec = 6
+			}
+			body = strconv.FormatFloat(x, 'e', prec, 64)
+		case 'g', 'G':
+			if prec < 0 {
+				prec = 6
+			}
+			body = strconv.FormatFloat(x, 'g', max(prec, 1), 64)
+		case 0:
+			if prec < 0 {
+				body = pyFloat(x)
+			} else {
+				body = strconv.FormatFloat(x, 'g', max(prec, 1), 64)
+			}
+		default:
+			return "", fmt.Errorf("Unknown format code '%c' for object of type 'float'", f.kind)
+		}
+		if f.group != 0 {
+			intPart, frac, hasFrac := strings.Cut(body, ".")
+			body = groupDigits(intPart, f.group)
+			if hasFrac {
+				body += "." + frac
+			}
+		}
+		if f.kind == 'E' || f.kind == 'G' || f.kind == 'F' {
+			body = strings.ToUpper(body)
+		}
+		if f.kind == '%' {
+			body += "%"
+		}
+	default:
+		if f.kind != 0 && f.kind != 's' {
+			return "", fmt.Errorf("Unknown format code '%c' for object of type '%s'", f.kind, typeName(v))
+		}
+		numeric, body = false, ToString(v)
+	}
+	if numeric && sign == "" && (f.sign == '+' || f.sign == ' ') {
+		sign = string(f.sign)
+	}
+	align := f.align
+	if align == 0 {
+		align = '<'
+		if numeric {
+			align = '>'
+		}
+	}
+	pad := f.width - len([]rune(sign+body))
+	if pad <= 0 {
+		return sign + body, nil
+	}
+	fill := strings.Repeat(string(f.fill), pad)
+	switch align {
+	case '>':
+		return fill + sign + body, nil
+	case '^':
+		return fill[:pad/2] + sign + body + fill[pad/2:], nil
+	case '=':
+		return sign + fill + body, nil
+	}
+	return sign + body + fill, nil
+}
+
+// groupDigits puts sep between every three digits from the right.
+func groupDigits(digits string, sep byte) string {
+	if len(digits) <= 3 {
+		return digits
+	}
+	var b strings.Builder
+	head := len(digits) % 3
+	if head > 0 {
+		b.WriteString(digits[:head])
+	}
+	for i := head; i < len(digits); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(sep)
+		}
+		b.WriteString(digits[i : i+3])
+	}
+	return b.String()
 }

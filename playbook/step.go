@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -125,8 +126,13 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 	var results []any
 	agg := outcome{status: StatusSkipped, result: map[string]any{"changed": false}}
 	anyRan := false
+	// As Ansible's loop, an item sees the variables set_fact and
+	// include_vars set for the items before it: the accumulating
+	// "x: {{ x | default([]) + [item] }}" idiom needs them.
+	carried := map[string]any{}
 	for i, item := range items {
-		extra := map[string]any{loopVar: item}
+		extra := maps.Clone(carried)
+		extra[loopVar] = item
 		if f, ok := t.Keyword("loop_control"); ok {
 			if d, ok := f.Value.(*value.Dict); ok {
 				if iv, ok := d.Get("index_var"); ok {
@@ -147,6 +153,8 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 		}
 		itemScope := pr.hostScope(hs, withTask(chain, t), extra)
 		o := pr.once(ctx, t, chain, hs, itemScope, emit)
+		maps.Copy(carried, hs.staged.includeVars)
+		maps.Copy(carried, hs.staged.setFacts_)
 		o.result[loopVar] = item
 		o.result["ansible_loop_var"] = loopVar
 		o.label = template.ToString(item)

@@ -264,10 +264,18 @@ func (pr *playRun) once(ctx context.Context, t *Task, chain []*Task, hs *hostSta
 		if until == nil || o.status == StatusUnreachable {
 			break
 		}
-		var regScope template.Scope = scope
-		if f, ok := t.Keyword("register"); ok {
-			regScope = overlay{top: map[string]any{template.ToString(f.Value): o.result}, base: scope}
+		// until sees what the attempt registered and, for set_fact and
+		// include_vars, the variables it set, as Ansible's retry loop does.
+		top := map[string]any{}
+		if m := shortModule(t.Module); m == "set_fact" || m == "include_vars" {
+			if facts, ok := o.result["ansible_facts"].(map[string]any); ok {
+				maps.Copy(top, facts)
+			}
 		}
+		if f, ok := t.Keyword("register"); ok {
+			top[template.ToString(f.Value)] = o.result
+		}
+		regScope := overlay{top: top, base: scope}
 		done, err := pr.evalCondition(*until, regScope)
 		if err != nil {
 			o = outcome{result: failure(fmt.Errorf("until: %w", err)), status: StatusFailed}

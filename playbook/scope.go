@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -37,8 +38,35 @@ func (pr *playRun) hostScope(hs *hostState, chain []*Task, extra map[string]any)
 			}
 		}
 	}
-	l = append(l, hs.includeVars, hs.vars, pr.magic(hs), extra, pr.run.opts.ExtraVars)
-	return template.NewLazyScope(l, pr.run.cache).WithVault(pr.run.r.Vault)
+	magic := pr.magic(hs)
+	all := &allVars{}
+	magic["vars"] = all
+	l = append(l, hs.includeVars, hs.vars, magic, extra, pr.run.opts.ExtraVars)
+	lazy := template.NewLazyScope(l, pr.run.cache).WithVault(pr.run.r.Vault)
+	all.scope, all.layers = lazy, l
+	return lazy
+}
+
+// allVars is Ansible's vars: every variable of the host's scope, by name,
+// as in vars['ansible_' + iface].
+type allVars struct {
+	scope  *template.Lazy
+	layers layers
+}
+
+var _ template.Mapping = (*allVars)(nil)
+
+func (a *allVars) Get(name string) (any, bool) { return a.scope.Lookup(name) }
+
+func (a *allVars) Keys() []string {
+	seen := map[string]bool{}
+	for _, l := range a.layers {
+		for k := range l {
+			seen[k] = true
+		}
+	}
+	delete(seen, "vars") // as Ansible's vars do not hold themselves
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // magic are the variables Ansible defines for every host.
@@ -156,8 +184,16 @@ func (h hostVarsOf) layers() layers {
 	h.pr.mu.RLock()
 	l := layers{h.hs.inventory, h.hs.factVars(), h.hs.includeVars, h.hs.vars}
 	h.pr.mu.RUnlock()
-	return append(l, h.pr.magic(h.hs), h.pr.run.opts.ExtraVars)
+	magic := h.pr.magic(h.hs)
+	for _, k := range playMagic {
+		delete(magic, k)
+	}
+	return append(l, magic, h.pr.run.opts.ExtraVars)
 }
+
+// playMagic are the magic variables of the play rather than of a host,
+// which Ansible's hostvars do not hold.
+var playMagic = []string{"ansible_play_batch", "ansible_play_hosts", "ansible_play_hosts_all", "ansible_play_name", "play_hosts"}
 
 func (h hostVarsOf) Get(name string) (any, bool) {
 	return template.NewLazyScope(h.layers(), h.pr.run.cache).Lookup(name)

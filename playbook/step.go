@@ -68,8 +68,9 @@ func (pr *playRun) evalCondition(f Field, scope template.Scope) (bool, error) {
 		return x != 0, nil
 	}
 	src := strings.TrimSpace(template.ToString(f.Value))
+	braced := false
 	if strings.HasPrefix(src, "{{") && strings.HasSuffix(src, "}}") && !strings.Contains(src[2:len(src)-2], "{{") {
-		src = strings.TrimSpace(src[2 : len(src)-2])
+		src, braced = strings.TrimSpace(src[2:len(src)-2]), true
 	}
 	e, err := pr.run.cache.Expr(src)
 	if err != nil {
@@ -79,13 +80,20 @@ func (pr *playRun) evalCondition(f Field, scope template.Scope) (bool, error) {
 	if err != nil {
 		return false, template.Locate(err, src, f.Pos)
 	}
-	switch s := v.(type) {
-	case string: // "{{ x }}" rendered to text: Ansible reads it again as a boolean
-		switch strings.ToLower(s) {
-		case "true", "yes", "on", "1":
-			return true, nil
-		case "false", "no", "off", "0", "":
+	// Ansible templates a condition, then evaluates it in {% if %}: a bare
+	// expression once, so that a variable holding "false" is a non-empty
+	// string, true; "{{ x }}" twice, its text read again as an expression,
+	// so that the same "false" is false.
+	if s, ok := v.(string); ok && braced {
+		if strings.TrimSpace(s) == "" {
 			return false, nil
+		}
+		again, err := pr.run.cache.Expr(s)
+		if err != nil {
+			return false, fmt.Errorf("%s: the condition %q gave %q, which is no expression: %w", f.Pos, src, s, err)
+		}
+		if v, err = again.Eval(scope); err != nil {
+			return false, fmt.Errorf("%s: the condition %q gave %q: %w", f.Pos, src, s, err)
 		}
 	}
 	return truthy(v), nil

@@ -141,7 +141,7 @@ func (c *Cache) render(s string, scope Scope) (any, error) {
 		switch single := unroll(single).(type) {
 		case nil:
 			return nil, nil
-		case []any, *value.Dict, map[string]any, bool:
+		case []any, *value.Dict, map[string]any, Mapping, bool:
 			if v, ok := reread(single); ok {
 				return v, nil
 			}

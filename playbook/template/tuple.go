@@ -119,7 +119,7 @@ func seqItems(v any) ([]any, bool) {
 // are; a container met twice is converted once, so values that shared it
 // still do.
 func native(v any) any {
-	if !holds(v, isTupleOrView, 0) {
+	if !holds(v, func(x any) bool { _, isMapping := x.(Mapping); return isMapping || isTupleOrView(x) }, 0) {
 		return v
 	}
 	return convert(v, map[any]any{}, func(t tuple) any { return []any(t.items) }, 0)
@@ -236,6 +236,13 @@ func convert(v any, seen map[any]any, conv func(tuple) any, depth int) any {
 			m[k] = convert(e, seen, conv, depth)
 		}
 		out = m
+	case Mapping: // hostvars, vars: a dict once it leaves the templates
+		d := value.NewDict(0)
+		for _, k := range x.Keys() {
+			e, _ := x.Get(k)
+			d.Set(k, convert(e, seen, conv, depth))
+		}
+		out = d
 	default:
 		return v
 	}

@@ -85,6 +85,9 @@ func ToString(v any) string {
 		return "{" + strings.Join(parts, ", ") + "}"
 	case map[string]any:
 		return ToString(value.DictOf(x))
+	case Mapping:
+		d, _ := asDict(x)
+		return ToString(d)
 	case value.Unsafe:
 		return string(x)
 	case fmt.Stringer:

@@ -60,14 +60,36 @@ func ParseYAMLAll(file string, src []byte) ([]any, error) {
 // the one form every drover input error takes.
 func YAMLError(file string, err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	pos := source.Pos{File: file}
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if n, tail, ok := strings.Cut(rest, ": "); ok {
 			if line, convErr := strconv.Atoi(n); convErr == nil {
-				return &source.Error{Pos: source.Pos{File: file, Line: line}, Msg: tail, Err: err}
+				pos.Line, msg = line, tail
 			}
 		}
 	}
-	return &source.Error{Pos: source.Pos{File: file}, Msg: msg, Err: err}
+	for cause, hint := range yamlHints {
+		if strings.Contains(msg, cause) {
+			msg += " (" + hint + ")"
+			break
+		}
+	}
+	// The message is the parser's own, so it is not repeated as the cause.
+	return &source.Error{Pos: pos, Msg: msg}
+}
+
+// yamlHints say what the YAML parser's commonest complaints usually mean
+// in a playbook.
+var yamlHints = map[string]string{
+	"did not find expected node content":             "a value is missing, or a quote or bracket before it is not closed",
+	"mapping values are not allowed in this context": "a value holds ': ' unquoted; quote the whole value",
+	"found character that cannot start any token":    "a value starts with a tab or a reserved character such as @ or `; indent with spaces and quote the value",
+	"did not find expected key":                      "the indentation is off: the keys of one mapping must line up",
+	"could not find expected ':'":                    "a key lacks its ':', or a multi-line value is not indented",
+	"found undefined alias":                          "an *alias names no &anchor defined before it",
+	"found unexpected end of stream":                 "a quote or bracket is not closed",
+	"did not find expected ',' or ']'":               "a bracket is not closed",
+	"did not find expected ',' or '}'":               "a brace is not closed",
 }
 
 // DecodeYAML turns a node into values as PyYAML, and so Ansible, reads

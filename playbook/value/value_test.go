@@ -160,7 +160,7 @@ func TestYAMLErrorHints(t *testing.T) {
 	for src, want := range map[string]string{
 		"- hosts: h\n  tasks:\n    - debug: msg=\"a\n      bad: [\n": "f.yml:4: did not find expected node content (a value is missing, or a quote or bracket before it is not closed)",
 		"- hosts: h\n  tasks:\n    - debug: msg=a: b\n":              "f.yml:3: mapping values are not allowed in this context (a value holds ': ' unquoted; quote the whole value)",
-		"- a: [1, 2\n": "f.yml:2: did not find expected ',' or ']' (a bracket is not closed)",
+		"- a: [1, 2\n": "f.yml:1: did not find expected ',' or ']' (a bracket is not closed)",
 		"- a: \"x\n":   "f.yml:2: found unexpected end of stream (a quote or bracket is not closed)",
 	} {
 		_, err := ParseYAML("f.yml", []byte(src))

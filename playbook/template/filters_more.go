@@ -1,6 +1,8 @@
 package template
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"github.com/drover/drover/playbook/value"
@@ -22,6 +24,11 @@ func extraFilters(t map[string]filterFunc) {
 	t["truncate"] = fTruncate
 	t["extract"] = fExtract
 	t["strftime"] = fStrftime
+	t["to_uuid"] = fToUUID
+	t["log"] = fLog
+	t["pow"] = fPow
+	t["root"] = fRoot
+	t["urldecode"] = strFilter(urlDecode)
 	t["to_datetime"] = fToDatetime
 	t["path_join"] = fPathJoin
 	t["relpath"] = fRelpath
@@ -642,4 +649,94 @@ var (
 func stripTags(s string) string {
 	s = htmlTag.ReplaceAllString(htmlComment.ReplaceAllString(s, ""), "")
 	return strings.Join(strings.Fields(html.UnescapeString(s)), " ")
+}
+
+// ansibleUUIDNamespace is the namespace Ansible's to_uuid uses by default.
+const ansibleUUIDNamespace = "361e6d51-faec-444a-9079-341386da8e2e"
+
+// fToUUID is Ansible's to_uuid: a version 5 UUID of the text in a
+// namespace.
+func fToUUID(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	ns := strings.ReplaceAll(strings.ToLower(ToString(arg(args, kw, 0, "namespace", ansibleUUIDNamespace))), "-", "")
+	nsBytes, err := hex.DecodeString(ns)
+	if err != nil || len(nsBytes) != 16 {
+		return nil, fmt.Errorf("Invalid value '%s' for 'namespace'", ToString(arg(args, kw, 0, "namespace", "")))
+	}
+	h := sha1.Sum(append(nsBytes, ToString(in)...))
+	u := h[:16]
+	u[6] = u[6]&0x0f | 0x50
+	u[8] = u[8]&0x3f | 0x80
+	x := hex.EncodeToString(u)
+	return x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:], nil
+}
+
+func numberArg(v any, what string) (float64, error) {
+	f, ok := toFloat(v)
+	if !ok {
+		return 0, fmt.Errorf("%s needs a number, not %s", what, typeName(v))
+	}
+	return f, nil
+}
+
+// fLog is Ansible's log(base=e).
+func fLog(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	x, err := numberArg(in, "log")
+	if err != nil {
+		return nil, err
+	}
+	base := arg(args, kw, 0, "base", nil)
+	if base == nil {
+		return math.Log(x), nil
+	}
+	b, err := numberArg(base, "log's base")
+	if err != nil {
+		return nil, err
+	}
+	if b == 10 {
+		return math.Log10(x), nil
+	}
+	return math.Log(x) / math.Log(b), nil
+}
+
+// fPow is Ansible's pow: math.pow, always a float.
+func fPow(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	x, err := numberArg(in, "pow")
+	if err != nil {
+		return nil, err
+	}
+	y, err := numberArg(arg(args, kw, 0, "y", nil), "pow's exponent")
+	if err != nil {
+		return nil, err
+	}
+	return math.Pow(x, y), nil
+}
+
+// fRoot is Ansible's root(base=2): the square root, or another.
+func fRoot(_ *evaluator, in any, args []any, kw map[string]any) (any, error) {
+	x, err := numberArg(in, "root")
+	if err != nil {
+		return nil, err
+	}
+	b, err := numberArg(arg(args, kw, 0, "base", int64(2)), "root's base")
+	if err != nil {
+		return nil, err
+	}
+	if b == 2 {
+		return math.Sqrt(x), nil
+	}
+	r := math.Pow(x, 1/b)
+	// C's pow, which Python calls, is correctly rounded where Go's may miss
+	// by an ulp: an exact root is exact there.
+	if n := math.Round(r); math.Pow(n, b) == x {
+		return n, nil
+	}
+	return r, nil
+}
+
+// urlDecode is Ansible's urldecode: urllib's unquote_plus.
+func urlDecode(s string) string {
+	if out, err := url.QueryUnescape(s); err == nil {
+		return out
+	}
+	return s
 }

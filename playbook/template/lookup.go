@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,10 +28,10 @@ var lookups = map[string]func(ev *evaluator, terms []any, kw map[string]any) ([]
 		}
 		return out, nil
 	},
-	"file": func(_ *evaluator, terms []any, kw map[string]any) ([]any, error) {
+	"file": func(ev *evaluator, terms []any, kw map[string]any) ([]any, error) {
 		var out []any
 		for _, t := range terms {
-			data, err := os.ReadFile(expandUser(ToString(t)))
+			data, err := os.ReadFile(ev.findFile(ToString(t), "files"))
 			if err != nil {
 				return nil, fmt.Errorf("could not read file %s: %v", ToString(t), unwrapPathErr(err))
 			}
@@ -57,7 +56,9 @@ var lookups = map[string]func(ev *evaluator, terms []any, kw map[string]any) ([]
 		}
 		return out, nil
 	},
-	"template": lookupTemplate,
+	"template":    lookupTemplate,
+	"fileglob":    lookupFileglob,
+	"first_found": lookupFirstFound,
 	"vars": func(ev *evaluator, terms []any, kw map[string]any) ([]any, error) {
 		def, hasDef := kw["default"]
 		var out []any
@@ -151,13 +152,8 @@ func lookupTemplate(ev *evaluator, terms []any, kw map[string]any) ([]any, error
 	}
 	var out []any
 	for _, t := range terms {
-		name := expandUser(ToString(t))
+		name := ev.findFile(ToString(t), "templates")
 		src, err := os.ReadFile(name)
-		if errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(name) {
-			if alt, altErr := os.ReadFile(filepath.Join("templates", name)); altErr == nil {
-				src, err, name = alt, nil, filepath.Join("templates", name)
-			}
-		}
 		if err != nil {
 			return nil, fmt.Errorf("could not read template %s: %v", ToString(t), unwrapPathErr(err))
 		}
@@ -172,4 +168,142 @@ func lookupTemplate(ev *evaluator, terms []any, kw map[string]any) ([]any, error
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// searchPath is where a lookup looks for a relative file: subdir of the
+// playbook's directory, then the directory itself, as Ansible's search
+// path for a play; outside a play, the working directory and its subdir.
+func (ev *evaluator) searchPath(subdir string) []string {
+	if pd, ok := ev.scope.Lookup("playbook_dir"); ok {
+		if dir := ToString(pd); dir != "" && dir != "None" {
+			return []string{filepath.Join(dir, subdir), dir}
+		}
+	}
+	return []string{".", subdir}
+}
+
+// findFile is the first of the search path's files called name, or name
+// itself (absolute, or where nothing matched, for the error to name).
+func (ev *evaluator) findFile(name, subdir string) string {
+	name = expandUser(name)
+	if filepath.IsAbs(name) {
+		return name
+	}
+	for _, dir := range ev.searchPath(subdir) {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return name
+}
+
+// lookupFileglob lists the files matching each pattern, its directory
+// found on the search path as Ansible's fileglob does.
+func lookupFileglob(ev *evaluator, terms []any, _ map[string]any) ([]any, error) {
+	out := []any{}
+	for _, t := range terms {
+		pattern := expandUser(ToString(t))
+		dir, base := filepath.Split(pattern)
+		dirs := []string{dir}
+		if !filepath.IsAbs(pattern) {
+			dirs = nil
+			for _, d := range ev.searchPath("files") {
+				dirs = append(dirs, filepath.Join(d, dir))
+			}
+		}
+		for _, d := range dirs {
+			if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+				continue
+			}
+			matches, err := filepath.Glob(filepath.Join(d, base))
+			if err != nil {
+				return nil, fmt.Errorf("fileglob %q: %v", pattern, err)
+			}
+			for _, m := range matches {
+				if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() {
+					out = append(out, m)
+				}
+			}
+			break
+		}
+	}
+	return out, nil
+}
+
+// lookupFirstFound is the first file that exists of those the terms name,
+// as Ansible 2.14's first_found reads them: a name (with the keywords
+// files, paths and skip applying to it), a list of terms, or a dict of
+// those keywords; paths joined with each file; relative names looked for
+// on the search path.
+func lookupFirstFound(ev *evaluator, terms []any, kw map[string]any) ([]any, error) {
+	search, skip, err := firstFoundTerms(terms, kw)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range search {
+		p := ev.findFile(name, "files")
+		if _, err := os.Stat(p); err == nil {
+			abs, _ := filepath.Abs(p)
+			return []any{abs}, nil
+		}
+	}
+	if skip {
+		return []any{}, nil
+	}
+	return nil, errors.New("No file was found when using first_found.")
+}
+
+func firstFoundTerms(terms []any, kw map[string]any) (search []string, skip bool, err error) {
+	for _, term := range terms {
+		var opts map[string]any
+		switch t := term.(type) {
+		case string:
+			opts = kw
+		case []any:
+			partial, s, err := firstFoundTerms(t, kw)
+			if err != nil {
+				return nil, false, err
+			}
+			search, skip = append(search, partial...), s
+			continue
+		default:
+			d, ok := asDict(t)
+			if !ok {
+				return nil, false, fmt.Errorf("Invalid term supplied, can handle string, mapping or list of strings but got: %s", typeName(t))
+			}
+			opts = d.Map()
+		}
+		files, paths := splitOn(opts["files"], ",;"), splitOn(opts["paths"], ",:;")
+		skip = truthy(opts["skip"])
+		switch {
+		case len(paths) > 0:
+			for _, p := range paths {
+				for _, f := range files {
+					search = append(search, filepath.Join(p, f))
+				}
+			}
+		case len(files) > 0:
+			search = files // as Ansible: the files option replaces what came before
+		default:
+			search = append(search, ToString(term))
+		}
+	}
+	return search, skip, nil
+}
+
+// splitOn is first_found's splitting of an option: a list's items and a
+// string's parts between any of seps.
+func splitOn(v any, seps string) []string {
+	var out []string
+	switch x := v.(type) {
+	case nil:
+	case []any:
+		for _, e := range x {
+			out = append(out, splitOn(e, seps)...)
+		}
+	default:
+		out = strings.FieldsFunc(ToString(x), func(r rune) bool { return strings.ContainsRune(seps, r) })
+	}
+	return out
 }

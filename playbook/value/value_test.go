@@ -169,3 +169,31 @@ func TestYAMLErrorHints(t *testing.T) {
 		}
 	}
 }
+
+// TestYAMLAliasLoops: an alias inside the collection it names, directly or
+// through a merge key, and aliases that expand past the limit, are
+// positioned errors, not a stack overflow or a hang.
+func TestYAMLAliasLoops(t *testing.T) {
+	laughs := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h"} {
+		laughs += n + ": &" + n + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n"
+		prev = n
+	}
+	for src, want := range map[string]string{
+		"a: &x {*x}\n":         "refers to a collection it is inside of",
+		"a: &x [1, *x]\n":      "refers to a collection it is inside of",
+		"a: &x {<<: *x}\n":     "refers to a collection it is inside of",
+		"a: &x {b: {c: *x}}\n": "refers to a collection it is inside of",
+		laughs:                 "expand to more than",
+	} {
+		_, err := ParseYAML("f.yml", []byte(src))
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "f.yml:") {
+			t.Errorf("%.40q: error %v, want one with %q", src, err, want)
+		}
+	}
+	// An alias used twice, not inside itself, is fine.
+	if _, err := ParseYAML("f.yml", []byte("a: &x {k: 1}\nb: *x\nc: [*x, *x]\nd: {<<: *x}\n")); err != nil {
+		t.Errorf("aliases used twice: %v", err)
+	}
+}

@@ -95,9 +95,43 @@ var yamlHints = map[string]string{
 // DecodeYAML turns a node into values as PyYAML, and so Ansible, reads
 // them: YAML 1.1 scalars (yes is true, 0644 is 420, 1e3 a string), merge
 // keys and anchors resolved, mappings as [Dict] in document order, !unsafe
-// as [Unsafe] and !vault as a vault.String.
+// as [Unsafe] and !vault as a vault.String. An alias inside the node it
+// names, and aliases that expand to more than a few million values, are
+// errors rather than a crash or a hang.
 func DecodeYAML(file string, n *yaml.Node) (any, error) {
-	pos := source.Pos{File: file, Line: n.Line, Col: n.Column}
+	d := &yamlDecoder{file: file, active: map[*yaml.Node]bool{}, budget: maxYAMLValues}
+	return d.decode(n)
+}
+
+// maxYAMLValues bounds the values a document's aliases may expand to
+// ("billion laughs").
+const maxYAMLValues = 5_000_000
+
+type yamlDecoder struct {
+	file   string
+	active map[*yaml.Node]bool // the collections being decoded, for aliases to them
+	budget int                 // values left to decode
+}
+
+func (d *yamlDecoder) pos(n *yaml.Node) source.Pos {
+	return source.Pos{File: d.file, Line: n.Line, Col: n.Column}
+}
+
+// enter marks a collection as being decoded; an alias met inside it that
+// leads back to it is a recursive structure.
+func (d *yamlDecoder) enter(n *yaml.Node) error {
+	if d.active[n] {
+		return source.Errorf(d.pos(n), "an alias refers to a collection it is inside of; YAML like this nests without end, and Ansible cannot use it either")
+	}
+	d.budget--
+	if d.budget < 0 {
+		return source.Errorf(d.pos(n), "the aliases expand to more than %d values; use fewer nested aliases", maxYAMLValues)
+	}
+	d.active[n] = true
+	return nil
+}
+
+func (d *yamlDecoder) decode(n *yaml.Node) (any, error) {
 	switch n.Kind {
 	case 0: // an empty stream
 		return nil, nil
@@ -105,13 +139,17 @@ func DecodeYAML(file string, n *yaml.Node) (any, error) {
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return DecodeYAML(file, n.Content[0])
+		return d.decode(n.Content[0])
 	case yaml.AliasNode:
-		return DecodeYAML(file, n.Alias)
+		return d.decode(n.Alias)
 	case yaml.SequenceNode:
+		if err := d.enter(n); err != nil {
+			return nil, err
+		}
+		defer delete(d.active, n)
 		out := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := DecodeYAML(file, c)
+			v, err := d.decode(c)
 			if err != nil {
 				return nil, err
 			}
@@ -119,15 +157,23 @@ func DecodeYAML(file string, n *yaml.Node) (any, error) {
 		}
 		return out, nil
 	case yaml.MappingNode:
+		if err := d.enter(n); err != nil {
+			return nil, err
+		}
+		defer delete(d.active, n)
 		out := NewDict(len(n.Content) / 2)
-		if err := decodeMapping(file, n, out); err != nil {
+		if err := d.mapping(n, out); err != nil {
 			return nil, err
 		}
 		return out, nil
 	case yaml.ScalarNode:
+		d.budget--
+		if d.budget < 0 {
+			return nil, source.Errorf(d.pos(n), "the aliases expand to more than %d values; use fewer nested aliases", maxYAMLValues)
+		}
 		if n.Tag == "!vault" || n.Tag == "!vault-encrypted" {
 			if !vault.IsEncrypted([]byte(n.Value)) {
-				return nil, source.Errorf(pos, "!vault value is not a vault text; create it with drover vault encrypt-string")
+				return nil, source.Errorf(d.pos(n), "!vault value is not a vault text; create it with drover vault encrypt-string")
 			}
 			return vault.String{Text: n.Value}, nil
 		}
@@ -136,12 +182,12 @@ func DecodeYAML(file string, n *yaml.Node) (any, error) {
 		}
 		return scalar11(n), nil
 	}
-	return nil, source.Errorf(pos, "unsupported YAML node")
+	return nil, source.Errorf(d.pos(n), "unsupported YAML node")
 }
 
-// decodeMapping fills out from n, applying << merge keys first so explicit
-// keys win, as PyYAML does.
-func decodeMapping(file string, n *yaml.Node, out *Dict) error {
+// mapping fills out from n, applying << merge keys first so explicit keys
+// win, as PyYAML does.
+func (d *yamlDecoder) mapping(n *yaml.Node, out *Dict) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Tag != "!!merge" {
@@ -156,9 +202,14 @@ func decodeMapping(file string, n *yaml.Node, out *Dict) error {
 				s = s.Alias
 			}
 			if s.Kind != yaml.MappingNode {
-				return source.Errorf(source.Pos{File: file, Line: s.Line, Col: s.Column}, "merge key << needs a mapping")
+				return source.Errorf(d.pos(s), "merge key << needs a mapping")
 			}
-			if err := decodeMapping(file, s, out); err != nil {
+			if err := d.enter(s); err != nil {
+				return err
+			}
+			err := d.mapping(s, out)
+			delete(d.active, s)
+			if err != nil {
 				return err
 			}
 		}
@@ -168,11 +219,11 @@ func decodeMapping(file string, n *yaml.Node, out *Dict) error {
 		if k.Tag == "!!merge" {
 			continue
 		}
-		key, err := DecodeYAML(file, k)
+		key, err := d.decode(k)
 		if err != nil {
 			return err
 		}
-		val, err := DecodeYAML(file, v)
+		val, err := d.decode(v)
 		if err != nil {
 			return err
 		}

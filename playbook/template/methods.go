@@ -66,6 +66,18 @@ func (ev *evaluator) call(x *call) (any, error) {
 				}
 				return v, nil
 			}
+			if n.name == "dict" {
+				// Python keeps the keyword arguments in the order written.
+				order := make([]string, len(x.kwargs))
+				for i, k := range x.kwargs {
+					order[i] = k.name
+				}
+				v, err := pyDict(args, kw, slices.Compact(order))
+				if err != nil {
+					return nil, ev.fail(x, "dict(): %v", err)
+				}
+				return v, nil
+			}
 			if fn, ok := globals[n.name]; ok {
 				v, err := fn(args, kw)
 				if err != nil {
@@ -139,13 +151,13 @@ var globals = map[string]func(args []any, kw map[string]any) (any, error){
 		}
 		return out, nil
 	},
-	"dict": pyDict,
+	"dict": func(args []any, kw map[string]any) (any, error) { return pyDict(args, kw, nil) },
 }
 
 // pyDict is Python's dict(): the pairs of an iterable (dict(keys |
 // zip(values)), dict(d.items())) or a mapping's entries, then the keyword
 // arguments.
-func pyDict(args []any, kw map[string]any) (any, error) {
+func pyDict(args []any, kw map[string]any, order []string) (any, error) {
 	if len(args) > 1 {
 		return nil, fmt.Errorf("dict expected at most 1 argument, got %d", len(args))
 	}
@@ -170,7 +182,10 @@ func pyDict(args []any, kw map[string]any) (any, error) {
 			}
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(kw)) {
+	if order == nil {
+		order = slices.Sorted(maps.Keys(kw))
+	}
+	for _, k := range order {
 		out.Set(k, kw[k])
 	}
 	return out, nil

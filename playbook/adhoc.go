@@ -101,7 +101,7 @@ func (r *Runner) runOne(ctx context.Context, h *inventory.Host, mod tasks.Module
 
 func (r *Runner) execute(ctx context.Context, h *inventory.Host, mod tasks.Module, job AdHoc, cache *template.Cache) (*tasks.Result, Status) {
 	scope := hostScope(h, job.Inventory, job, cache).WithVault(r.Vault)
-	args, err := renderArgs(cache, job.Args, scope)
+	args, err := renderArgs(cache, job.Module, job.Args, scope)
 	if err != nil {
 		return &tasks.Result{Failed: true, Msg: err.Error()}, StatusFailed
 	}

@@ -448,7 +448,7 @@ func (pr *playRun) action(ctx context.Context, t *Task, chain []*Task, hs *hostS
 	if !ok {
 		return failure(&UnknownModuleError{Name: t.Module}), StatusFailed
 	}
-	args, err := renderArgs(pr.run.cache, t.Args, scope)
+	args, err := renderArgs(pr.run.cache, t.Module, t.Args, scope)
 	if err != nil {
 		return failure(errAt(t.ArgsPos, err)), StatusFailed
 	}

@@ -37,8 +37,9 @@ func hostScope(h *inventory.Host, inv *inventory.Inventory, job AdHoc, cache *te
 	return template.NewLazy(vars, cache)
 }
 
-// renderArgs templates every string in a module's arguments.
-func renderArgs(c *template.Cache, args map[string]any, scope template.Scope) (map[string]any, error) {
+// renderArgs templates every string in module's arguments (module may be
+// "" for a nested dict).
+func renderArgs(c *template.Cache, module string, args map[string]any, scope template.Scope) (map[string]any, error) {
 	out := make(map[string]any, len(args))
 	for k, v := range args {
 		r, err := renderValue(c, v, scope)
@@ -48,10 +49,20 @@ func renderArgs(c *template.Cache, args map[string]any, scope template.Scope) (m
 		if r == template.Omit {
 			continue // "{{ x | default(omit) }}" drops the argument
 		}
+		if jsonArgs[shortModule(module)] == k {
+			switch r.(type) {
+			case *value.Dict, []any:
+				r = value.DumpJSON(r) // in its order, which Plain's map loses
+			}
+		}
 		out[k] = value.Plain(r)
 	}
 	return out, nil
 }
+
+// jsonArgs are the arguments that Ansible's action plugins write as JSON
+// when given a list or dict: copy's content.
+var jsonArgs = map[string]string{"copy": "content"}
 
 func renderValue(c *template.Cache, v any, scope template.Scope) (any, error) {
 	switch x := v.(type) {
@@ -68,7 +79,7 @@ func renderValue(c *template.Cache, v any, scope template.Scope) (any, error) {
 		}
 		return out, nil
 	case map[string]any:
-		return renderArgs(c, x, scope)
+		return renderArgs(c, "", x, scope)
 	case *value.Dict: // keeps its order: set_fact and vars of dicts
 		out := value.NewDict(x.Len())
 		for k, e := range x.All() {

@@ -75,6 +75,30 @@ func (c *Cache) render(s string, scope Scope) (any, error) {
 	if !IsTemplate(s) {
 		return s, nil
 	}
+	// Jinja2 drops a template's last newline, and Ansible puts back as many
+	// as the template ended with on a text result: "{{ x | to_json }}\n" is
+	// the filter's text alone, then the newline.
+	if trimmed, ok := strings.CutSuffix(s, "\n"); ok {
+		v, err := c.renderTrimmed(trimmed, scope)
+		if err != nil {
+			return nil, err
+		}
+		if text, ok := v.(string); ok {
+			want := len(s) - len(strings.TrimRight(s, "\n"))
+			have := len(text) - len(strings.TrimRight(text, "\n"))
+			if want > have {
+				text += strings.Repeat("\n", want-have)
+			}
+			return text, nil
+		}
+		return v, nil
+	}
+	return c.renderTrimmed(s, scope)
+}
+
+// renderTrimmed is render of a template whose last newline, if it had
+// one, is gone.
+func (c *Cache) renderTrimmed(s string, scope Scope) (any, error) {
 	if m := singleVar.FindStringSubmatch(s); m != nil {
 		// Ansible hands back a bare variable's number or boolean as it
 		// is, before Jinja2 would make text of it.
@@ -87,7 +111,8 @@ func (c *Cache) render(s string, scope Scope) (any, error) {
 	}
 	var b strings.Builder
 	var single any
-	expr := false // single is an expression's value
+	expr := false   // single is an expression's value
+	native := false // and text a string filter made, which stays text
 	parts := 0
 	for i := 0; i < len(s); {
 		open := strings.Index(s[i:], "{")
@@ -131,12 +156,15 @@ func (c *Cache) render(s string, scope Scope) (any, error) {
 		if err != nil {
 			return nil, shift(err, open+2)
 		}
-		single, expr = v, true
+		single, expr, native = v, true, e.stringTyped()
 		parts++
 		b.WriteString(finalize(v))
 		i = end + 2
 	}
 	out := b.String()
+	if parts == 1 && expr && native {
+		return out, nil
+	}
 	if parts == 1 && expr {
 		switch single := unroll(single).(type) {
 		case nil:
@@ -203,6 +231,19 @@ func shift(err error, by int) error {
 		return &EvalError{Pos: e.Pos + by, Msg: e.Msg}
 	}
 	return err
+}
+
+// stringTypeFilters are Ansible's STRING_TYPE_FILTERS: text they make is
+// kept as text, not read back as a list or dict, when it is all a
+// template gives.
+var stringTypeFilters = map[string]bool{"string": true, "to_json": true, "to_nice_json": true,
+	"to_yaml": true, "to_nice_yaml": true, "ppretty": true, "json": true}
+
+// stringTyped reports whether the expression's last step is one of the
+// stringTypeFilters.
+func (e *Expr) stringTyped() bool {
+	f, ok := e.root.(*filter)
+	return ok && stringTypeFilters[shortName(f.name)]
 }
 
 // literalLooking converts rendered text that Ansible would read back as a

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -98,4 +99,93 @@ func jsonNumber(n json.Number) any {
 	}
 	f, _ := n.Float64()
 	return f
+}
+
+// DumpJSON is Python's json.dumps(v) with its defaults: ", " and ": "
+// between items, non-ASCII as \uXXXX escapes, a dict's keys in order (a Go
+// map's sorted). Ansible writes a list or dict given as copy's content so.
+func DumpJSON(v any) string {
+	var b strings.Builder
+	dumpJSON(&b, v, 0)
+	return b.String()
+}
+
+func dumpJSON(b *strings.Builder, v any, depth int) {
+	if depth > 1000 {
+		b.WriteString("null")
+		return
+	}
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		b.WriteString(strconv.FormatBool(x))
+	case int:
+		b.WriteString(strconv.Itoa(x))
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case float64:
+		b.WriteString(JSONFloat(x))
+	case string:
+		dumpJSONString(b, x)
+	case Unsafe:
+		dumpJSONString(b, string(x))
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			dumpJSON(b, e, depth+1)
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		dumpJSON(b, DictOf(x), depth)
+	case *Dict:
+		b.WriteByte('{')
+		i := 0
+		for k, e := range x.All() {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			i++
+			dumpJSONString(b, k)
+			b.WriteString(": ")
+			dumpJSON(b, e, depth+1)
+		}
+		b.WriteByte('}')
+	default:
+		dumpJSONString(b, fmt.Sprint(x))
+	}
+}
+
+// dumpJSONString writes s as json.dumps does with ensure_ascii.
+func dumpJSONString(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r < 0x20 || r >= 0x7f && r < 0x10000:
+			fmt.Fprintf(b, `\u%04x`, r)
+		case r >= 0x10000:
+			r -= 0x10000
+			fmt.Fprintf(b, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
 }

@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 )
 
 // filterFunc is one filter: in | name(args, kw).
@@ -1089,34 +1088,5 @@ func pyJSONDump(v any, indent, itemSep, keySep string, sortKeys bool) string {
 	return b.String()
 }
 
-// writeJSONString writes s as Python's json.dumps does by default:
-// non-ASCII as \uXXXX escapes, no HTML escaping.
-func writeJSONString(b *strings.Builder, s string) {
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\b':
-			b.WriteString(`\b`)
-		case r == '\f':
-			b.WriteString(`\f`)
-		case r < 0x20 || r > 0x7e && r <= 0xffff:
-			fmt.Fprintf(b, `\u%04x`, r)
-		case r > 0xffff:
-			r1, r2 := utf16.EncodeRune(r)
-			fmt.Fprintf(b, `\u%04x\u%04x`, r1, r2)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-}
+// writeJSONString writes s as Python's json.dumps does by default.
+func writeJSONString(b *strings.Builder, s string) { value.WriteJSONString(b, s) }

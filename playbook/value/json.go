@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 )
 
 // ParseJSON decodes one JSON value as Python's json.loads does: objects
@@ -127,9 +128,9 @@ func dumpJSON(b *strings.Builder, v any, depth int) {
 	case float64:
 		b.WriteString(JSONFloat(x))
 	case string:
-		dumpJSONString(b, x)
+		WriteJSONString(b, x)
 	case Unsafe:
-		dumpJSONString(b, string(x))
+		WriteJSONString(b, string(x))
 	case []any:
 		b.WriteByte('[')
 		for i, e := range x {
@@ -149,18 +150,19 @@ func dumpJSON(b *strings.Builder, v any, depth int) {
 				b.WriteString(", ")
 			}
 			i++
-			dumpJSONString(b, k)
+			WriteJSONString(b, k)
 			b.WriteString(": ")
 			dumpJSON(b, e, depth+1)
 		}
 		b.WriteByte('}')
 	default:
-		dumpJSONString(b, fmt.Sprint(x))
+		WriteJSONString(b, fmt.Sprint(x))
 	}
 }
 
-// dumpJSONString writes s as json.dumps does with ensure_ascii.
-func dumpJSONString(b *strings.Builder, s string) {
+// WriteJSONString writes s as Python's json.dumps does by default:
+// non-ASCII as \uXXXX escapes, no HTML escaping.
+func WriteJSONString(b *strings.Builder, s string) {
 	b.WriteByte('"')
 	for _, r := range s {
 		switch {
@@ -178,11 +180,11 @@ func dumpJSONString(b *strings.Builder, s string) {
 			b.WriteString(`\b`)
 		case r == '\f':
 			b.WriteString(`\f`)
-		case r < 0x20 || r >= 0x7f && r < 0x10000:
+		case r < 0x20 || r > 0x7e && r <= 0xffff:
 			fmt.Fprintf(b, `\u%04x`, r)
-		case r >= 0x10000:
-			r -= 0x10000
-			fmt.Fprintf(b, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(b, `\u%04x\u%04x`, r1, r2)
 		default:
 			b.WriteRune(r)
 		}

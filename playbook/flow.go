@@ -176,7 +176,7 @@ func (pr *playRun) runMeta(ctx context.Context, t *Task, chain []*Task, hosts []
 		banner = KindHandlerStart
 	}
 	for _, hs := range hosts {
-		pr.emit(Event{Kind: banner, Task: t.Label(), Module: t.Module, Pos: t.Pos})
+		pr.emit(Event{Kind: banner, Task: pr.taskBanner(t, chain, []*hostState{hs}), Module: t.Module, Pos: t.Pos})
 		if what == "noop" || what == "reset_connection" || what == "refresh_inventory" {
 			continue // they take no when
 		}

@@ -179,7 +179,7 @@ func (run *playbookRun) play(ctx context.Context, p *Play) error {
 	if err != nil {
 		return err
 	}
-	name := p.Name
+	name := pr.templatedName(p.Name, template.NewLazyScope(layers{pr.playVars, run.opts.ExtraVars}, run.cache))
 	if name == "" {
 		name = template.ToString(p.Keywords["hosts"].Value)
 		if l, ok := p.Keywords["hosts"].Value.([]any); ok {
@@ -460,6 +460,29 @@ func (pr *playRun) runBlock(ctx context.Context, b *Task, chain []*Task, hosts [
 	}
 }
 
+// templatedName is a play's or task's name as its banner shows it: the
+// templates in it rendered, or, where one fails (an undefined variable, a
+// loop's item), the name as written, as Ansible does.
+func (pr *playRun) templatedName(name string, scope template.Scope) string {
+	if !template.IsTemplate(name) {
+		return name
+	}
+	v, err := pr.run.cache.RenderString(name, scope)
+	if err != nil {
+		return name
+	}
+	return template.ToString(v)
+}
+
+// taskBanner is the name a task's banner shows: rendered with the
+// variables of the first of hosts, as Ansible's linear strategy does.
+func (pr *playRun) taskBanner(t *Task, chain []*Task, hosts []*hostState) string {
+	if t.Name == "" || len(hosts) == 0 {
+		return t.Label()
+	}
+	return pr.templatedName(t.Name, pr.hostScope(hosts[0], withTask(chain, t), nil))
+}
+
 // runTask runs one task on hosts, forks at a time, reporting each
 // host's result as it comes.
 func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []*hostState) {
@@ -467,7 +490,7 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 	if t.IsHandler {
 		kind = KindHandlerStart
 	}
-	pr.emit(Event{Kind: kind, Task: t.Label(), Module: t.Module, Pos: t.Pos})
+	pr.emit(Event{Kind: kind, Task: pr.taskBanner(t, chain, hosts), Module: t.Module, Pos: t.Pos})
 	all := hosts
 	runOnce := false
 	if f, ok := pr.keyword(t, chain, "run_once"); ok && truthy(f.Value) {

@@ -180,7 +180,7 @@ func (pr *playRun) runMeta(ctx context.Context, t *Task, chain []*Task, hosts []
 		if what == "noop" || what == "reset_connection" || what == "refresh_inventory" {
 			continue // they take no when
 		}
-		base := Event{Kind: KindResult, Host: hs.host.Name, Task: t.Label(), Module: t.Module, Pos: t.Pos}
+		base := Event{Kind: KindResult, Host: hs.host.Name, Task: pr.label(t), Module: t.Module, Pos: t.Pos}
 		if ok, err := pr.metaWhen(t, chain, hs); err != nil {
 			ev := base
 			ev.Status, ev.Result = StatusFailed, resultOf(failure(fmt.Errorf("when: %w", err)))

@@ -132,6 +132,7 @@ func (r *Runner) RunPlaybook(ctx context.Context, pb *Playbook, opts PlayOptions
 type playRun struct {
 	run        *playbookRun
 	play       *Play
+	labels     sync.Map     // *Task to the name its banner showed, for its other events
 	hosts      []*hostState // the current batch, in inventory order
 	all        []*hostState // every host of the play
 	matched    []*hostState // every host the play's pattern matched, failed ones too
@@ -475,12 +476,23 @@ func (pr *playRun) templatedName(name string, scope template.Scope) string {
 }
 
 // taskBanner is the name a task's banner shows: rendered with the
-// variables of the first of hosts, as Ansible's linear strategy does.
+// variables of the first of hosts, as Ansible's linear strategy does. The
+// task's other events carry it too (label).
 func (pr *playRun) taskBanner(t *Task, chain []*Task, hosts []*hostState) string {
-	if t.Name == "" || len(hosts) == 0 {
-		return t.Label()
+	name := t.Label()
+	if t.Name != "" && len(hosts) > 0 {
+		name = pr.templatedName(t.Name, pr.hostScope(hosts[0], withTask(chain, t), nil))
 	}
-	return pr.templatedName(t.Name, pr.hostScope(hosts[0], withTask(chain, t), nil))
+	pr.labels.Store(t, name)
+	return name
+}
+
+// label is the name t's banner showed last, else its name as written.
+func (pr *playRun) label(t *Task) string {
+	if v, ok := pr.labels.Load(t); ok {
+		return v.(string)
+	}
+	return t.Label()
 }
 
 // runTask runs one task on hosts, forks at a time, reporting each
@@ -543,7 +555,7 @@ func (pr *playRun) runTask(ctx context.Context, t *Task, chain []*Task, hosts []
 			}
 		case <-tick.C: // a slow task: say whom it still waits for
 			waiting := slices.Sorted(maps.Keys(pending))
-			pr.emit(Event{Kind: KindWaiting, Task: t.Label(), Pos: t.Pos, Waiting: waiting, Duration: time.Since(started)})
+			pr.emit(Event{Kind: KindWaiting, Task: pr.label(t), Pos: t.Pos, Waiting: waiting, Duration: time.Since(started)})
 		}
 	}
 	if runOnce { // the one result stands for every host of the batch

@@ -113,7 +113,7 @@ type outcome struct {
 // changed_when/failed_when, until, register and notify.
 func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hostState, emit func(Event)) {
 	start := time.Now()
-	base := Event{Host: hs.host.Name, Task: t.Label(), Module: t.Module, Pos: t.Pos}
+	base := Event{Host: hs.host.Name, Task: pr.label(t), Module: t.Module, Pos: t.Pos}
 	if f, ok := pr.keyword(t, chain, "no_log"); ok && truthy(f.Value) {
 		base.NoLog = true
 	}
@@ -299,7 +299,7 @@ func (pr *playRun) once(ctx context.Context, t *Task, chain []*Task, hs *hostSta
 			o.result["attempts"] = int64(retries)
 			break
 		}
-		emit(Event{Kind: KindRetry, Host: hs.host.Name, Task: t.Label(), Module: t.Module, Pos: t.Pos, Retries: retries + 1 - attempt})
+		emit(Event{Kind: KindRetry, Host: hs.host.Name, Task: pr.label(t), Module: t.Module, Pos: t.Pos, Retries: retries + 1 - attempt})
 		select {
 		case <-ctx.Done():
 			return outcome{result: failure(ctx.Err()), status: StatusFailed}

@@ -52,7 +52,7 @@ func renderArgs(c *template.Cache, module string, args map[string]any, scope tem
 		if jsonArgs[shortModule(module)] == k {
 			switch r.(type) {
 			case *value.Dict, []any:
-				r = value.DumpJSON(r) // in its order, which Plain's map loses
+				r = template.DumpJSON(r) // in its order, which Plain's map loses
 			}
 		}
 		out[k] = value.Plain(r)

@@ -1016,6 +1016,11 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
 }
 
+// DumpJSON is Python's json.dumps(v) with its defaults: ", " and ": "
+// between items, non-ASCII as \uXXXX escapes, a dict's keys in order (a Go
+// map's sorted). Ansible writes a list or dict given as copy's content so.
+func DumpJSON(v any) string { return pyJSONDump(v, "", ", ", ": ", false) }
+
 // pyJSONDump is json.dumps with the given separators.
 func pyJSONDump(v any, indent, itemSep, keySep string, sortKeys bool) string {
 	var b strings.Builder

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"strconv"
 	"strings"
 	"unicode/utf16"
 )
@@ -100,64 +99,6 @@ func jsonNumber(n json.Number) any {
 	}
 	f, _ := n.Float64()
 	return f
-}
-
-// DumpJSON is Python's json.dumps(v) with its defaults: ", " and ": "
-// between items, non-ASCII as \uXXXX escapes, a dict's keys in order (a Go
-// map's sorted). Ansible writes a list or dict given as copy's content so.
-func DumpJSON(v any) string {
-	var b strings.Builder
-	dumpJSON(&b, v, 0)
-	return b.String()
-}
-
-func dumpJSON(b *strings.Builder, v any, depth int) {
-	if depth > 1000 {
-		b.WriteString("null")
-		return
-	}
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("null")
-	case bool:
-		b.WriteString(strconv.FormatBool(x))
-	case int:
-		b.WriteString(strconv.Itoa(x))
-	case int64:
-		b.WriteString(strconv.FormatInt(x, 10))
-	case float64:
-		b.WriteString(JSONFloat(x))
-	case string:
-		WriteJSONString(b, x)
-	case Unsafe:
-		WriteJSONString(b, string(x))
-	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			dumpJSON(b, e, depth+1)
-		}
-		b.WriteByte(']')
-	case map[string]any:
-		dumpJSON(b, DictOf(x), depth)
-	case *Dict:
-		b.WriteByte('{')
-		i := 0
-		for k, e := range x.All() {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			i++
-			WriteJSONString(b, k)
-			b.WriteString(": ")
-			dumpJSON(b, e, depth+1)
-		}
-		b.WriteByte('}')
-	default:
-		WriteJSONString(b, fmt.Sprint(x))
-	}
 }
 
 // WriteJSONString writes s as Python's json.dumps does by default:

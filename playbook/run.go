@@ -480,7 +480,7 @@ func (pr *playRun) templatedName(name string, scope template.Scope) string {
 // task's other events carry it too (label).
 func (pr *playRun) taskBanner(t *Task, chain []*Task, hosts []*hostState) string {
 	name := t.Label()
-	if t.Name != "" && len(hosts) > 0 {
+	if template.IsTemplate(t.Name) && len(hosts) > 0 {
 		name = pr.templatedName(t.Name, pr.hostScope(hosts[0], withTask(chain, t), nil))
 	}
 	pr.labels.Store(t, name)

@@ -161,8 +161,7 @@ func (pr *playRun) execHost(ctx context.Context, t *Task, chain []*Task, hs *hos
 		}
 		itemScope := pr.hostScope(hs, withTask(chain, t), extra)
 		o := pr.once(ctx, t, chain, hs, itemScope, emit)
-		maps.Copy(carried, hs.staged.includeVars)
-		maps.Copy(carried, hs.staged.setFacts_)
+		maps.Copy(carried, setVars(t, o.result))
 		o.result[loopVar] = item
 		o.result["ansible_loop_var"] = loopVar
 		o.label = template.ToString(item)
@@ -274,11 +273,9 @@ func (pr *playRun) once(ctx context.Context, t *Task, chain []*Task, hs *hostSta
 		}
 		// until sees what the attempt registered and, for set_fact and
 		// include_vars, the variables it set, as Ansible's retry loop does.
-		top := map[string]any{}
-		if m := shortModule(t.Module); m == "set_fact" || m == "include_vars" {
-			if facts, ok := o.result["ansible_facts"].(map[string]any); ok {
-				maps.Copy(top, facts)
-			}
+		top := maps.Clone(setVars(t, o.result))
+		if top == nil {
+			top = map[string]any{}
 		}
 		if f, ok := t.Keyword("register"); ok {
 			top[template.ToString(f.Value)] = o.result
@@ -632,6 +629,16 @@ func (pr *playRun) connOptions(t *Task, chain []*Task, scope template.Scope) (Co
 		}
 	}
 	return o, nil
+}
+
+// setVars are the variables a set_fact or include_vars result sets, which
+// Ansible hands on within the task: to the next loop items, and to until.
+func setVars(t *Task, result map[string]any) map[string]any {
+	if m := shortModule(t.Module); m != "set_fact" && m != "include_vars" {
+		return nil
+	}
+	facts, _ := result["ansible_facts"].(map[string]any)
+	return facts
 }
 
 func shortModule(name string) string {

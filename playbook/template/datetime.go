@@ -83,7 +83,7 @@ func (dateTime) hasMethod(name string) bool { return dateTimeMethods[name] }
 func (d dateTime) callMethod(name string, args []any, kw map[string]any) (any, error) {
 	switch name {
 	case "strftime":
-		return pyStrftime(ToString(arg(args, kw, 0, "format", "")), d.t), nil
+		return pyStrftime(ToString(arg(args, kw, 0, "format", "")), d.t, true), nil
 	case "isoformat":
 		return d.isoformat(), nil
 	case "timestamp":
@@ -229,7 +229,7 @@ func now(args []any, kw map[string]any) (any, error) {
 	}
 	t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond()/1000*1000, time.UTC)
 	if f := arg(args, kw, 1, "fmt", nil); f != nil {
-		return pyStrftime(ToString(f), t), nil
+		return pyStrftime(ToString(f), t, true), nil
 	}
 	return dateTime{t}, nil
 }
@@ -253,7 +253,7 @@ func fStrftime(_ *evaluator, in any, args []any, kw map[string]any) (any, error)
 	} else {
 		t = t.Local()
 	}
-	return pyStrftime(ToString(in), t), nil
+	return pyStrftime(ToString(in), t, false), nil
 }
 
 func parseFloatString(s string) (float64, bool) {
@@ -275,8 +275,9 @@ func fToDatetime(_ *evaluator, in any, args []any, kw map[string]any) (any, erro
 var weekdays = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
 
 // pyStrftime formats t as C's strftime does in the C locale, for the
-// directives Python documents.
-func pyStrftime(f string, t time.Time) string {
+// directives Python documents. A naive datetime (naive) has no zone: %z
+// and %Z give nothing, as Python's datetime.strftime does.
+func pyStrftime(f string, t time.Time, naive bool) string {
 	var b strings.Builder
 	for i := 0; i < len(f); i++ {
 		if f[i] != '%' || i+1 == len(f) {
@@ -330,9 +331,13 @@ func pyStrftime(f string, t time.Time) string {
 		case 'f':
 			fmt.Fprintf(&b, "%06d", t.Nanosecond()/1000)
 		case 'z':
-			b.WriteString(t.Format("-0700"))
+			if !naive {
+				b.WriteString(t.Format("-0700"))
+			}
 		case 'Z':
-			b.WriteString(t.Format("MST"))
+			if !naive {
+				b.WriteString(t.Format("MST"))
+			}
 		case 'j':
 			fmt.Fprintf(&b, "%03d", t.YearDay())
 		case 's':
@@ -348,15 +353,15 @@ func pyStrftime(f string, t time.Time) string {
 			y, _ := t.ISOWeek()
 			b.WriteString(strconv.Itoa(y))
 		case 'c':
-			b.WriteString(pyStrftime("%a %b %e %H:%M:%S %Y", t))
+			b.WriteString(pyStrftime("%a %b %e %H:%M:%S %Y", t, naive))
 		case 'x', 'D':
-			b.WriteString(pyStrftime("%m/%d/%y", t))
+			b.WriteString(pyStrftime("%m/%d/%y", t, naive))
 		case 'X', 'T':
-			b.WriteString(pyStrftime("%H:%M:%S", t))
+			b.WriteString(pyStrftime("%H:%M:%S", t, naive))
 		case 'F':
-			b.WriteString(pyStrftime("%Y-%m-%d", t))
+			b.WriteString(pyStrftime("%Y-%m-%d", t, naive))
 		case 'R':
-			b.WriteString(pyStrftime("%H:%M", t))
+			b.WriteString(pyStrftime("%H:%M", t, naive))
 		case 'n':
 			b.WriteByte('\n')
 		case 't':

@@ -465,8 +465,10 @@ func arith(op string, l, r any) (any, error) {
 	if op == "~" {
 		return ToString(l) + ToString(r), nil
 	}
-	if v, ok, err := dateArith(op, l, r); ok && (op == "+" || op == "-") {
-		return v, err
+	if op == "+" || op == "-" {
+		if v, ok, err := dateArith(op, l, r); ok {
+			return v, err
+		}
 	}
 	li, lInt := toInt(l)
 	ri, rInt := toInt(r)

@@ -251,7 +251,11 @@ func lookupFirstFound(ev *evaluator, terms []any, kw map[string]any) ([]any, err
 	if skip {
 		return []any{}, nil
 	}
-	return nil, errors.New("No file was found when using first_found.")
+	if len(search) == 0 {
+		return nil, errors.New("No file was found when using first_found: no file names were given")
+	}
+	return nil, fmt.Errorf("No file was found when using first_found: looked for %s in %s; add skip=True to allow none",
+		strings.Join(search, ", "), strings.Join(ev.searchPath("files"), ", "))
 }
 
 func firstFoundTerms(terms []any, kw map[string]any) (search []string, skip bool, err error) {
